@@ -1,0 +1,130 @@
+import Foundation
+import GRDB
+import Logging
+
+/// Step 4 of the protocol: puts each recorded outgoing message into its folder exactly
+/// once. Write `.NAME.tmp`, fsync it, mark `delivering`, rename to `NAME`, fsync the
+/// folder, mark `delivered`. A crash anywhere is finished by `resume`.
+public struct Deliverer {
+    let spool: Spool
+    let ledger: Ledger
+    let clock: any Clock
+    let crash: CrashSwitch
+    let logger: Logger
+
+    public struct Summary: Sendable, Equatable {
+        public var delivered = 0
+        public var failed = 0
+    }
+
+    static func tempName(_ name: String) -> String { ".\(name).tmp" }
+
+    /// Delivers every message that is due (pending or delivering, and not waiting for a retry).
+    @discardableResult
+    public func deliverDue(fileID: Int64? = nil) throws -> Summary {
+        let now = Timestamp.iso(clock.now())
+        let due = try ledger.read { db in
+            try OutboxMessage.fetchAll(db, sql: """
+                SELECT * FROM outbox WHERE state != 'delivered'
+                  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+                  AND (? IS NULL OR file_id = ?)
+                ORDER BY id
+                """, arguments: [now, fileID, fileID])
+        }
+        var summary = Summary()
+        var failedFolders = Set<DeliveryTarget>()
+        for message in due {
+            // One failure in a folder (full, gone, read-only) will fail the rest there too:
+            // leave them for the next retry instead of hammering it.
+            if failedFolders.contains(message.target) { continue }
+            do {
+                try deliver(message)
+                summary.delivered += 1
+            } catch {
+                summary.failed += 1
+                failedFolders.insert(message.target)
+                try recordFailure(message, error)
+            }
+        }
+        return summary
+    }
+
+    func deliver(_ message: OutboxMessage) throws {
+        let folder = spool.folder(for: message.target)
+        let temp = FileSystem.join(folder, Self.tempName(message.name))
+        let final = FileSystem.join(folder, message.name)
+        if message.state == .delivering {
+            // A crash after marking: the temp file is complete. If it is gone, the rename
+            // already happened (the warehouse may even have taken the file): never write again.
+            if try FileSystem.status(temp) != nil {
+                try renameIntoPlace(temp: temp, final: final, message: message)
+            }
+            try FileSystem.syncDirectory(folder)
+            try markDelivered(message)
+            return
+        }
+        guard try FileSystem.status(folder)?.kind == .directory else {
+            throw SystemError("deliver", folder, errno: ENOENT)
+        }
+        try FileSystem.writeDurably(Array(message.content), to: temp)
+        crash.reached(.afterTempWrite)
+        try ledger.write { db in
+            try db.execute(sql: "UPDATE outbox SET state = 'delivering' WHERE id = ?", arguments: [message.id])
+        }
+        crash.reached(.afterMarkDelivering)
+        try renameIntoPlace(temp: temp, final: final, message: message)
+        crash.reached(.afterRename)
+        crash.reached(.beforeFolderSync)
+        try FileSystem.syncDirectory(folder)
+        try markDelivered(message)
+        crash.reached(.afterMarkDelivered)
+    }
+
+    private func renameIntoPlace(temp: String, final: String, message: OutboxMessage) throws {
+        do {
+            try FileSystem.renameNoReplace(from: temp, to: final)
+        } catch let e as SystemError where e.errno == EEXIST {
+            // Something else already holds the name. Overwriting could replace a file the
+            // warehouse has not read yet; keep ours aside and let a person decide.
+            throw DeliveryConflict(name: message.name, folder: spool.folder(for: message.target))
+        }
+    }
+
+    private func markDelivered(_ message: OutboxMessage) throws {
+        let now = Timestamp.iso(clock.now())
+        try ledger.write { db in
+            try db.execute(sql: "UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = NULL, next_attempt_at = NULL WHERE id = ?",
+                           arguments: [now, message.id])
+            if let order = message.orderRef {
+                try db.execute(sql: "UPDATE orders SET status = 'sent', sent_at = ? WHERE id = ? AND status = 'received'",
+                               arguments: [now, order])
+            }
+            try FileEvent(fileId: message.fileId, at: now, event: "delivered",
+                          detail: "\(spool.relative(spool.folder(for: message.target)))/\(message.name)").insert(db)
+        }
+        logger.info("delivered", metadata: ["file.id": "\(message.fileId)", "message.name": "\(message.name)"])
+    }
+
+    private func recordFailure(_ message: OutboxMessage, _ error: Error) throws {
+        let attempts = message.attempts + 1
+        // Exponential backoff from 1 s, capped at 5 minutes.
+        let delay = min(300.0, pow(2.0, Double(min(attempts - 1, 12))))
+        let next = Timestamp.iso(clock.now().addingTimeInterval(delay))
+        try ledger.write { db in
+            try db.execute(sql: "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                           arguments: [attempts, "\(error)", next, message.id])
+        }
+        logger.warning("delivery failed; will retry", metadata: [
+            "message.name": "\(message.name)", "error": "\(error)", "attempt": "\(attempts)", "retry.in": "\(Int(delay))s",
+        ])
+    }
+}
+
+/// The target name is taken by a file edidrop did not put there.
+public struct DeliveryConflict: Error, CustomStringConvertible {
+    public var name: String
+    public var folder: String
+    public var description: String {
+        "\(folder)/\(name) already exists and was not written by this delivery; it is left untouched"
+    }
+}

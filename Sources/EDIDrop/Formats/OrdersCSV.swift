@@ -1,0 +1,135 @@
+/// Reads order drafts one order at a time from some format. Fatal problems (a broken
+/// file) end the reading and are left in `findings`; problems with one order travel
+/// inside that order's draft.
+public protocol OrderDraftReader {
+    mutating func next() -> OrderDraft?
+    /// File-level findings (bad header, broken structure, schema errors).
+    var findings: [Diagnostic] { get }
+}
+
+/// The canonical orders CSV: one row per order line, columns found by header name,
+/// consecutive rows with the same order_id forming one order.
+public struct OrdersCSVReader<Source: ByteSource>: OrderDraftReader {
+    /// The canonical column names, in DESIGN.md's order.
+    public static var columns: [String] {
+        ["order_id", "order_date", "customer_name", "email", "phone", "street", "city", "postcode",
+         "country", "carrier", "pickup_point", "cod_amount", "currency", "sku", "ean", "quantity",
+         "unit_price", "product_name", "notes"]
+    }
+    static var requiredColumns: [String] {
+        ["order_id", "customer_name", "street", "city", "postcode", "country", "sku", "quantity"]
+    }
+    /// Fields that belong to the order, which every row of it must agree on.
+    static var orderLevel: [(String, WritableKeyPath<OrderDraft, Located?>)] {
+        [("order_date", \.date), ("customer_name", \.customerName), ("email", \.email), ("phone", \.phone),
+         ("street", \.street), ("city", \.city), ("postcode", \.postcode), ("country", \.country),
+         ("carrier", \.carrier), ("pickup_point", \.pickupPoint), ("cod_amount", \.cod),
+         ("currency", \.currency), ("notes", \.notes)]
+    }
+    static var lineLevel: [(String, WritableKeyPath<OrderDraft.Line, Located?>)] {
+        [("sku", \.sku), ("ean", \.ean), ("quantity", \.quantity), ("unit_price", \.unitPrice),
+         ("product_name", \.name)]
+    }
+
+    private var csv: CSVReader<Source>
+    private var index: [String: Int] = [:]
+    private var pending: OrderDraft?
+    private var done = false
+    public private(set) var findings: [Diagnostic] = []
+
+    /// Reads the header. A header without the required columns makes a reader that
+    /// yields nothing and holds one MISSING_FIELD finding per missing column.
+    public init(csv: CSVReader<Source>) {
+        self.csv = csv
+        guard let header = readRecord() else {
+            if findings.isEmpty {
+                findings.append(Diagnostic(.emptyFile, line: 1, message: "the file has no header row"))
+            }
+            done = true
+            return
+        }
+        for (i, field) in header.fields.enumerated() {
+            let name = Self.normalizedHeader(field.value)
+            if index[name] == nil { index[name] = i }
+        }
+        let missing = Self.requiredColumns.filter { index[$0] == nil }
+        for column in missing {
+            findings.append(Diagnostic(.missingField, line: header.line, field: column,
+                                       message: "the header has no column \"\(column)\"",
+                                       hint: "the header must name the columns: " + Self.columns.joined(separator: ";")))
+        }
+        if !missing.isEmpty { done = true }
+    }
+
+    /// Header names compared without case, surrounding spaces or a stray BOM.
+    static func normalizedHeader(_ s: String) -> String {
+        var t = s
+        if t.hasPrefix("\u{FEFF}") { t.removeFirst() }
+        return t.trimmingSpaces.lowercased()
+    }
+
+    private mutating func readRecord() -> CSVRecord? {
+        do {
+            return try csv.next()
+        } catch let error as CSVError {
+            findings.append(Diagnostic(error.kind == .encoding ? .encoding : .malformed,
+                                       line: error.line, column: error.column, message: error.message))
+        } catch {
+            findings.append(Diagnostic(.unreadable, message: "the file could not be read: \(error)"))
+        }
+        done = true
+        return nil
+    }
+
+    private func value(_ record: CSVRecord, _ column: String) -> Located? {
+        guard let i = index[column], i < record.fields.count else { return nil }
+        let f = record.fields[i]
+        return Located(f.value, line: f.line, column: f.column)
+    }
+
+    public mutating func next() -> OrderDraft? {
+        while !done {
+            guard let record = readRecord() else { break }
+            let id = value(record, "order_id")
+            if var current = pending, let cid = current.id?.value, let id, id.value == cid {
+                add(record, to: &current)
+                pending = current
+                continue
+            }
+            var draft = OrderDraft(line: record.line)
+            draft.id = id
+            for (column, path) in Self.orderLevel { draft[keyPath: path] = value(record, column) }
+            add(record, to: &draft)
+            let finished = pending
+            pending = draft
+            if let finished { return finished }
+        }
+        done = true
+        let last = pending
+        pending = nil
+        return last
+    }
+
+    private func add(_ record: CSVRecord, to draft: inout OrderDraft) {
+        if record.line != draft.line {
+            // A later row of the same order: an order-level value it repeats must be the
+            // same; an empty one inherits the first row's.
+            for (column, path) in Self.orderLevel {
+                guard let v = value(record, column), !v.value.trimmingSpaces.isEmpty else { continue }
+                if let first = draft[keyPath: path], !first.value.trimmingSpaces.isEmpty {
+                    if first.value != v.value {
+                        draft.findings.append(Diagnostic(
+                            .inconsistentOrder, line: v.line, column: v.column, field: column, value: v.value,
+                            message: "rows of order \(draft.id?.value ?? "?") disagree on \(column): line \(first.line) has \"\(first.value)\"",
+                            orderID: draft.id?.value))
+                    }
+                } else {
+                    draft[keyPath: path] = v
+                }
+            }
+        }
+        var line = OrderDraft.Line(line: record.line)
+        for (column, path) in Self.lineLevel { line[keyPath: path] = value(record, column) }
+        draft.lines.append(line)
+    }
+}

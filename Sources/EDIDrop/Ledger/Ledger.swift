@@ -1,0 +1,139 @@
+import Foundation
+import GRDB
+
+/// The transaction ledger: one SQLite file in WAL mode with durable commits, the single
+/// source of truth for what happened to every file, order and outgoing message.
+///
+/// GRDB rather than the raw C API: it gives migrations, typed records, prepared statement
+/// caching and the online backup API, and keeps SQLite's C types out of the core.
+public final class Ledger: @unchecked Sendable {
+    let writer: any DatabaseWriter
+    public let path: String?
+
+    /// Opens (creating and migrating when needed) the ledger at `path`.
+    public init(path: String, readOnly: Bool = false) throws {
+        var config = Configuration()
+        config.readonly = readOnly
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            // FULL: a commit survives power loss, which the exactly-once promise needs.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        if readOnly {
+            writer = try DatabaseQueue(path: path, configuration: config)
+        } else {
+            writer = try DatabasePool(path: path, configuration: config)
+            try Ledger.migrator.migrate(writer)
+        }
+        self.path = path
+    }
+
+    /// A throwaway in-memory ledger with the same schema, for `validate`, which must not
+    /// read or touch the real one but checks the same rules.
+    public init(inMemory: ()) throws {
+        writer = try DatabaseQueue()
+        try Ledger.migrator.migrate(writer)
+        path = nil
+    }
+
+    public func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try writer.write(body)
+    }
+
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try writer.read(body)
+    }
+
+    /// A consistent online copy (SQLite's backup API), safe while `run` is writing.
+    public func backup(to destination: String) throws {
+        let target = try DatabaseQueue(path: destination)
+        try writer.backup(to: target)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE files (
+                    id INTEGER PRIMARY KEY,
+                    channel TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    work_name TEXT NOT NULL,
+                    source_path TEXT,
+                    size INTEGER NOT NULL,
+                    sha256 TEXT,
+                    format TEXT,
+                    encoding TEXT,
+                    state TEXT NOT NULL,
+                    dest_dir TEXT NOT NULL,
+                    stored_name TEXT NOT NULL,
+                    duplicate_of INTEGER REFERENCES files(id),
+                    documents INTEGER NOT NULL DEFAULT 0,
+                    error_count INTEGER NOT NULL DEFAULT 0,
+                    received_at TEXT NOT NULL,
+                    processed_at TEXT NOT NULL,
+                    archived_at TEXT,
+                    superseded INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX files_sha256 ON files(sha256);
+                CREATE UNIQUE INDEX files_destination ON files(dest_dir, stored_name);
+                CREATE INDEX files_unarchived ON files(archived_at) WHERE archived_at IS NULL;
+
+                CREATE TABLE file_events (
+                    file_id INTEGER NOT NULL REFERENCES files(id),
+                    at TEXT NOT NULL,
+                    event TEXT NOT NULL,
+                    detail TEXT
+                );
+                CREATE INDEX file_events_file ON file_events(file_id);
+
+                CREATE TABLE diagnostics (
+                    file_id INTEGER NOT NULL REFERENCES files(id),
+                    seq INTEGER NOT NULL,
+                    code TEXT NOT NULL,
+                    line INTEGER,
+                    col INTEGER,
+                    field TEXT,
+                    value TEXT,
+                    message TEXT NOT NULL,
+                    order_id TEXT,
+                    hint TEXT,
+                    PRIMARY KEY (file_id, seq)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE orders (
+                    id INTEGER PRIMARY KEY,
+                    order_id TEXT NOT NULL UNIQUE,
+                    file_id INTEGER NOT NULL REFERENCES files(id),
+                    line INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    data TEXT NOT NULL,
+                    received_at TEXT NOT NULL,
+                    sent_at TEXT,
+                    shipped_at TEXT
+                );
+                CREATE INDEX orders_file ON orders(file_id);
+
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY,
+                    file_id INTEGER NOT NULL REFERENCES files(id),
+                    order_ref INTEGER REFERENCES orders(id),
+                    target TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    content BLOB NOT NULL,
+                    state TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    next_attempt_at TEXT,
+                    created_at TEXT NOT NULL,
+                    delivered_at TEXT,
+                    UNIQUE (target, name)
+                );
+                CREATE INDEX outbox_undelivered ON outbox(state) WHERE state != 'delivered';
+                CREATE INDEX outbox_file ON outbox(file_id);
+                """)
+        }
+        return migrator
+    }
+}

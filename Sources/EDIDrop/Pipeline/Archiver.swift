@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import Logging
+
+/// Step 5 of the protocol: the original leaves work/ for archive/YYYY-MM-DD/ or, with its
+/// reports, for rejected/; then the ledger records it. Every step can be repeated, so
+/// recovery simply calls it again.
+public struct Archiver {
+    let spool: Spool
+    let ledger: Ledger
+    let clock: any Clock
+    let crash: CrashSwitch
+    let logger: Logger
+
+    public func archive(_ file: FileRecord) throws {
+        guard let id = file.id, file.archivedAt == nil else { return }
+        var file = file
+        let dest = spool.resolve(relative: file.destDir)
+        try FileSystem.makeDirectories(dest)
+        let workFolder = spool.workFolder(for: file.channel)
+        let work = FileSystem.join(workFolder, file.workName)
+        let workPresent = try FileSystem.status(work) != nil
+        crash.reached(.beforeArchive)
+        if workPresent {
+            if file.state == .rejected {
+                try writeReports(file, original: work)
+            }
+            file.storedName = try move(work, into: dest, file: file)
+            try FileSystem.syncDirectory(dest)
+            try FileSystem.syncDirectory(workFolder)
+        } else if file.state == .rejected {
+            // Recovery after the move: make sure the reports are complete.
+            try writeReports(file, original: FileSystem.join(dest, file.storedName))
+        }
+        if !workPresent && !FileSystem.exists(FileSystem.join(dest, file.storedName)) {
+            logger.error("original is missing from work/ and from its destination", metadata: ["file.id": "\(id)", "file.name": "\(file.name)"])
+        }
+        crash.reached(.afterArchive)
+        let now = Timestamp.iso(clock.now())
+        let storedName = file.storedName
+        try ledger.write { db in
+            try db.execute(sql: "UPDATE files SET archived_at = ?, stored_name = ? WHERE id = ?", arguments: [now, storedName, id])
+            try FileEvent(fileId: id, at: now, event: "archived", detail: "\(file.destDir)/\(storedName)").insert(db)
+        }
+        logger.info("\(file.state == .accepted ? "archived" : "rejected")", metadata: [
+            "file.id": "\(id)", "file.name": "\(file.name)", "to": "\(file.destDir)/\(storedName)",
+        ])
+    }
+
+    /// Moves the original without replacing anything; a name that was taken meanwhile
+    /// (someone dropped a file straight into the archive) gets the `~ID` form instead.
+    private func move(_ work: String, into dest: String, file: FileRecord) throws -> String {
+        var name = file.storedName
+        for attempt in 0..<3 {
+            let target = FileSystem.join(dest, name)
+            do {
+                try FileSystem.renameNoReplace(from: work, to: target)
+                return name
+            } catch let e as SystemError where e.errno == EEXIST {
+                name = attempt == 0 ? Processor.numberedName(file.name, id: file.id!) : Processor.numberedName(file.name, id: file.id!) + "~\(attempt)"
+                if file.state == .rejected { try writeReports(withName: name, file, original: work) }
+            } catch let e as SystemError where e.errno == EXDEV {
+                // The archive is on another file system: copy durably, then drop the work copy.
+                let hidden = FileSystem.join(dest, ".\(name).tmp")
+                try FileSystem.removeFile(hidden)
+                try FileSystem.copyDurably(from: work, to: hidden)
+                try FileSystem.renameNoReplace(from: hidden, to: target)
+                try FileSystem.syncDirectory(dest)
+                try FileSystem.removeFile(work)
+                return name
+            }
+        }
+        throw SystemError("rename", "\(work) -> \(dest)", errno: EEXIST)
+    }
+
+    private func writeReports(_ file: FileRecord, original: String) throws {
+        try writeReports(withName: file.storedName, file, original: original)
+    }
+
+    private func writeReports(withName storedName: String, _ file: FileRecord, original: String) throws {
+        let report = try RejectionReport.load(file, ledger: ledger, original: original)
+        let dest = spool.resolve(relative: file.destDir)
+        for (suffix, text) in [(".report.json", report.json()), (".report.txt", report.text())] {
+            let final = FileSystem.join(dest, storedName + suffix)
+            let temp = FileSystem.join(dest, ".\(storedName)\(suffix).tmp")
+            try FileSystem.writeDurably(Array(text.utf8), to: temp)
+            try FileSystem.retry("rename", temp) { rename(temp, final) }
+        }
+    }
+}
+
+extension RejectionReport {
+    /// Builds the report of a file from the ledger, quoting lines from `original`.
+    public static func load(_ file: FileRecord, ledger: Ledger, original: String?) throws -> RejectionReport {
+        let (diagnostics, duplicateName) = try ledger.read { db -> ([Diagnostic], String?) in
+            let d = try Diagnostic.fetchAll(db, fileID: file.id!)
+            let dup = try file.duplicateOf.flatMap { try String.fetchOne(db, sql: "SELECT name FROM files WHERE id = ?", arguments: [$0]) }
+            return (d, dup)
+        }
+        var lines: [Int: String] = [:]
+        if let original, file.sha256 != nil, file.duplicateOf == nil {
+            let encoding = file.encoding.flatMap(TextEncoding.init(rawValue:)).map { enc -> EncodingDetection in
+                EncodingDetection(encoding: enc, bomLength: RejectionReport.bomLength(enc, path: original), fallbackUsed: false)
+            }
+            lines = SourceLines.collect(path: original, lines: Set(diagnostics.compactMap(\.line)), encoding: encoding)
+        }
+        return RejectionReport(file: file, diagnostics: diagnostics, sourceLines: lines, duplicateOfName: duplicateName)
+    }
+
+    /// The BOM length is not stored; look at the first bytes again.
+    static func bomLength(_ encoding: TextEncoding, path: String) -> Int {
+        guard let source = try? FileSource(path: path) else { return 0 }
+        var bytes = [UInt8](repeating: 0, count: 3)
+        let n = (try? bytes.withUnsafeMutableBytes { try source.read(into: $0) }) ?? 0
+        if n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { return 3 }
+        if n >= 2 && ((bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF)) { return 2 }
+        return 0
+    }
+}

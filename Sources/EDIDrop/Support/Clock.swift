@@ -1,0 +1,57 @@
+import Foundation
+
+/// Where "now" comes from: the system in production, a fixed or advancing time in tests.
+public protocol Clock: Sendable {
+    func now() -> Date
+}
+
+public struct SystemClock: Clock {
+    public init() {}
+    public func now() -> Date { Date() }
+}
+
+/// Timestamps as the ledger and reports write them.
+public enum Timestamp {
+    /// ISO 8601 UTC with milliseconds: sortable as text.
+    public static func iso(_ date: Date) -> String {
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let seconds = ms / 1000
+        let millis = ms % 1000
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let (y, m, d) = civil(fromDays: days)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m, d,
+                      secondOfDay / 3600, (secondOfDay % 3600) / 60, secondOfDay % 60, millis)
+    }
+
+    /// The local calendar date, YYYY-MM-DD, as archive folders are named.
+    public static func localDay(_ date: Date, timeZone: TimeZone = .current) -> String {
+        let local = Int64(date.timeIntervalSince1970) + Int64(timeZone.secondsFromGMT(for: date))
+        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
+        let (y, m, d) = civil(fromDays: days)
+        return String(format: "%04d-%02d-%02d", y, m, d)
+    }
+
+    /// Compact UTC form for file names: 20261127T103000Z.
+    public static func compact(_ date: Date) -> String {
+        let seconds = Int64(date.timeIntervalSince1970)
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let s = seconds - days * 86_400
+        let (y, m, d) = civil(fromDays: days)
+        return String(format: "%04d%02d%02dT%02d%02d%02dZ", y, m, d, s / 3600, (s % 3600) / 60, s % 60)
+    }
+
+    /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+    static func civil(fromDays z0: Int64) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d))
+    }
+}

@@ -1,0 +1,34 @@
+import CLibXML2
+
+/// Process-wide libxml2 preparation shared by `XMLSchema` and `XMLStreamReader`.
+enum LibXML2Setup {
+    /// NONET: no network even if something slipped past the loader below.
+    /// BIG_LINES: without it libxml2 stops counting text lines at 65535.
+    /// Deliberately absent: NOENT (entity expansion is the door to XXE and billion laughs),
+    /// DTDLOAD / DTDATTR / DTDVALID (they fetch and apply external DTDs), HUGE (it lifts the
+    /// depth, text-size and amplification limits that keep hostile input cheap).
+    static let parserOptions: Int32 = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_BIG_LINES.rawValue)
+
+    /// The external entity loader is one C global for the whole process, not a per-parser
+    /// setting, so it is installed exactly once; a Swift static `let` gives a thread-safe
+    /// one-time initialisation before the first parser or schema compiler can run.
+    /// xmlInitParser belongs here too: libxml2 wants it called once before any
+    /// concurrent use.
+    private static let prepared: Bool = {
+        xmlInitParser()
+        xmlSetExternalEntityLoader(refuseEveryExternalLoad)
+        return true
+    }()
+
+    static func prepare() {
+        _ = prepared
+    }
+}
+
+/// Every file, URL or catalog lookup libxml2 would make for an external DTD, an external
+/// entity or an xs:include goes through this loader; refusing here means no input can make
+/// the parser open anything, whatever options a future change might add.
+private func refuseEveryExternalLoad(_ url: UnsafePointer<CChar>?, _ id: UnsafePointer<CChar>?,
+                                     _ context: xmlParserCtxtPtr?) -> xmlParserInputPtr? {
+    nil
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import EDIDrop
+import Foundation
+import Logging
+
+@main
+struct Edidrop: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "edidrop",
+        abstract: "Links an online shop to its logistics warehouse through files, exactly once.",
+        discussion: "Drop order files into <spool>/inbox; edidrop validates them, records them in its ledger and delivers one file per order into <spool>/outbox.",
+        version: "0.1.0",
+        subcommands: [Init.self, Run.self, Validate.self, Status.self, Files.self, Show.self,
+                      Rejected.self, Retry.self, Backup.self, Schema.self]
+    )
+
+    @OptionGroup var globals: GlobalOptions
+}
+
+/// Options every command understands.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The spool folder (default: $EDIDROP_SPOOL or ./spool).", valueName: "dir"))
+    var spool: String?
+
+    @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
+    var logLevel: String?
+
+    var spoolRoot: String {
+        spool ?? ProcessInfo.processInfo.environment["EDIDROP_SPOOL"] ?? "spool"
+    }
+
+    /// Loads the spool and its configuration; a bad configuration is a usage error.
+    func openSpool() throws -> Spool {
+        do {
+            return try Spool.open(root: spoolRoot)
+        } catch let problem as SpoolConfiguration.Problem {
+            throw ValidationError(problem.message)
+        }
+    }
+
+    /// Opens the ledger of an initialised spool.
+    func openLedger(_ spool: Spool, readOnly: Bool = false) throws -> Ledger {
+        guard FileManager.default.fileExists(atPath: spool.ledgerPath) || !readOnly else {
+            throw ValidationError("no ledger at \(spool.ledgerPath): run 'edidrop --spool \(spoolRoot) init' and 'edidrop run' first")
+        }
+        return try Ledger(path: spool.ledgerPath)
+    }
+
+    func makeLogger() -> Logger {
+        let level = (logLevel ?? ProcessInfo.processInfo.environment["EDIDROP_LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? .info
+        var logger = Logger(label: "edidrop") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = level
+        return logger
+    }
+}
+
+/// Prints one JSON document on stdout.
+func printJSON(_ value: JSONValue) {
+    print(value.render(pretty: true))
+}

@@ -1,0 +1,173 @@
+import ArgumentParser
+import EDIDrop
+import Foundation
+import Logging
+
+extension Edidrop {
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create the spool folders and a commented edidrop.toml.")
+        @OptionGroup var globals: GlobalOptions
+
+        func run() throws {
+            let spool = try globals.openSpool()
+            try spool.createFolders()
+            if !FileManager.default.fileExists(atPath: spool.configurationPath) {
+                try Spool.configurationTemplate.write(toFile: spool.configurationPath, atomically: true, encoding: .utf8)
+            }
+            _ = try Ledger(path: spool.ledgerPath)
+            print("spool ready at \(spool.root)")
+            print("drop order files into \(spool.inbox) and run: edidrop --spool \(globals.spoolRoot) run")
+        }
+    }
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Watch the input folders and process files until stopped (SIGTERM/SIGINT).",
+            discussion: "With --once: recover, handle every file present at start (waiting for each to settle), deliver, exit.")
+        @OptionGroup var globals: GlobalOptions
+
+        @Flag(help: "One pass, then exit.")
+        var once = false
+
+        @Option(help: ArgumentHelp("Seconds a file must stay unchanged before it is taken (overrides edidrop.toml).", valueName: "seconds"))
+        var settle: Double?
+
+        func validate() throws {
+            if let settle, !(settle >= 0 && settle.isFinite) { throw ValidationError("--settle must be a number ≥ 0") }
+        }
+
+        func run() throws {
+            let spool = try globals.openSpool()
+            let logger = globals.makeLogger()
+            try spool.createFolders()
+            let lock: SpoolLock
+            do {
+                lock = try SpoolLock(path: spool.lockPath)
+            } catch let failure as SpoolLock.Failure {
+                FileHandle.standardError.write(Data("edidrop: \(failure)\n".utf8))
+                throw ExitCode(3)
+            }
+            defer { withExtendedLifetime(lock) {} }
+            var crash = CrashSwitch.disarmed
+            if let spec = ProcessInfo.processInfo.environment[CrashSwitch.environmentVariable] {
+                guard let armed = CrashSwitch(specification: spec) else {
+                    throw ValidationError("\(CrashSwitch.environmentVariable)=\(spec) names no crash point")
+                }
+                crash = armed
+            }
+            let stop = StopFlag()
+            let signals = SignalWatcher(stop: stop)
+            defer { withExtendedLifetime(signals) {} }
+            let engine = Engine(spool: spool, ledger: try Ledger(path: spool.ledgerPath), schemas: try CompiledSchemas(),
+                                crash: crash, logger: logger, stop: stop)
+            let settle = self.settle ?? spool.configuration.intake.settle
+            if once {
+                let s = try engine.runOnce(settle: settle)
+                var line = "edidrop: \(s.accepted) accepted, \(s.rejected) rejected, \(s.delivered) delivered"
+                if s.recovered > 0 { line += ", \(s.recovered) recovered" }
+                if s.deliveryFailures > 0 { line += ", \(s.deliveryFailures) deliveries waiting for retry" }
+                if !s.skippedUnsettled.isEmpty { line += ", \(s.skippedUnsettled.count) still changing (left for next run)" }
+                print(line)
+            } else {
+                try engine.runUntilStopped(settle: settle)
+            }
+        }
+    }
+
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Dry run: parse and check files on their own, print the report, touch nothing.",
+            discussion: "Exit status: 0 all valid, 1 some invalid, 2 unusable arguments or unreadable file.")
+        @OptionGroup var globals: GlobalOptions
+
+        @Flag(help: "Print one JSON document.")
+        var json = false
+
+        @Argument(help: "Files to check.")
+        var files: [String]
+
+        func validate() throws {
+            if files.isEmpty { throw ValidationError("name at least one file") }
+        }
+
+        func run() throws {
+            let configuration: SpoolConfiguration
+            do {
+                configuration = try SpoolConfiguration.load(from: FileSystem.join(globals.spoolRoot, "edidrop.toml"))
+            } catch let p as SpoolConfiguration.Problem {
+                throw ValidationError(p.message)
+            }
+            let dry = DryRun(schemas: try CompiledSchemas(), configuration: configuration)
+            var invalid = false
+            var unreadable = false
+            var documents: [JSONValue] = []
+            for path in files {
+                guard let status = try? FileSystem.status(path), status.kind != .directory else {
+                    FileHandle.standardError.write(Data("edidrop: \(path): no such file\n".utf8))
+                    unreadable = true
+                    continue
+                }
+                let result = try dry.check(path: path)
+                if result.record.errorCount > 0, result.report.diagnostics.first?.code == .unreadable { unreadable = true }
+                if json {
+                    documents.append(result.report.jsonValue())
+                } else if result.valid {
+                    let r = result.record
+                    print("\(path): valid — \(DocumentFormat(rawValue: r.format ?? "")?.title ?? r.format ?? "?"), \(r.encoding ?? "?"), \(r.documents) order\(r.documents == 1 ? "" : "s")")
+                } else {
+                    print("\(path): INVALID")
+                    print(result.report.text())
+                }
+                if !result.valid { invalid = true }
+            }
+            if json { printJSON(.array(documents)) }
+            if unreadable { throw ExitCode(2) }
+            if invalid { throw ExitCode(1) }
+        }
+    }
+
+    struct Backup: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a consistent copy of the ledger, safe while run is working.")
+        @OptionGroup var globals: GlobalOptions
+
+        @Argument(help: "Where to write the copy (must not exist).")
+        var destination: String
+
+        func run() throws {
+            let spool = try globals.openSpool()
+            if FileManager.default.fileExists(atPath: destination) {
+                throw ValidationError("\(destination) already exists; name a new file")
+            }
+            let ledger = try globals.openLedger(spool, readOnly: true)
+            try ledger.backup(to: destination)
+            print("ledger copied to \(destination)")
+        }
+    }
+
+    struct Schema: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print an XML schema that ships with edidrop (orders).")
+        @Argument(help: "orders") var name: String = "orders"
+
+        func run() throws {
+            guard let xsd = Schemas.all[name] else {
+                throw ValidationError("no schema \"\(name)\"; known: \(Schemas.all.keys.sorted().joined(separator: ", "))")
+            }
+            print(xsd, terminator: "")
+        }
+    }
+}
+
+/// Turns SIGTERM and SIGINT into a stop request: the file in hand is finished first.
+final class SignalWatcher {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(stop: StopFlag) {
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.stop() }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
