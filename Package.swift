@@ -49,7 +49,8 @@ let package = Package(
         ),
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
         .testTarget(name: "EDIDropTests", dependencies: ["EDIDrop"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["EDIDrop"]),
+        // Runs the real executable; depending on it makes `swift test` build it first.
+        .testTarget(name: "EndToEndTests", dependencies: ["EDIDrop", "XMLSupport", "edidrop"]),
     ],
     swiftLanguageModes: [.v5]
 )

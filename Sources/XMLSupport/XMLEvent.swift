@@ -47,6 +47,7 @@ public enum XMLEvent: Sendable {
     case end(localName: String, namespaceURI: String?, depth: Int)
     /// Character data and CDATA sections, adjacent pieces joined (comments and processing
     /// instructions in between are skipped, so "a<!--x-->b" arrives as "ab").
-    /// Whitespace-only text is not reported. `line` is where libxml2 placed the text.
+    /// Whitespace-only text is not reported. `line` is the line of the text's first
+    /// character (which may be a line break), as far as libxml2's bookkeeping allows.
     case text(String, line: Int)
 }

@@ -40,11 +40,8 @@ public struct XMLProblem: Error, Sendable, Equatable {
     /// ("Bytes: 0xE9 ..."), and start with a capital as if they were whole sentences; a
     /// diagnostic line reads better as one lower-case clause after "line N: ".
     static func cleanMessage(_ raw: String) -> String {
-        var words: [Substring] = []
-        for word in raw.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }) {
-            words.append(word)
-        }
-        var text = words.joined(separator: " ")
+        var text = raw.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" })
+            .joined(separator: " ")
         // Only a capital followed by a lower-case letter is a sentence start; "PCDATA" or
         // "XML" must keep their case.
         let chars = Array(text.prefix(2))

@@ -32,7 +32,6 @@ public final class XMLSchema: @unchecked Sendable {
             defer { xmlSetStructuredErrorFunc(savedContext, savedHandler) }
             return xmlSchemaParse(parserContext)
         }
-        withExtendedLifetime(collector) {}
 
         guard let compiled, collector.firstError == nil else {
             if let compiled { xmlSchemaFree(compiled) }

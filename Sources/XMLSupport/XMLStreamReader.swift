@@ -127,8 +127,9 @@ public final class XMLStreamReader {
             // the net for one that did not.
             sink.record(.make(.malformed, line: parserLine(reader), text: "the XML reader stopped with an error"),
                         fatal: true)
-        } else if !sawRoot || sink.bytesRead == 0 {
-            sink.record(.make(.malformed, line: nil, text: "the document is empty"), fatal: true)
+        } else if !sawRoot {
+            let text = sink.bytesRead == 0 ? "the document is empty" : "the document has no root element"
+            sink.record(.make(.malformed, line: nil, text: text), fatal: true)
         }
     }
 
@@ -251,11 +252,20 @@ public final class XMLStreamReader {
     private func appendText(_ node: xmlNodePtr, _ reader: xmlTextReaderPtr) {
         guard let value = xmlTextReaderConstValue(reader) else { return }
         let text = String(cString: value)
-        let line = textLine(node)
-        if let line { textLineFloor = max(textLineFloor, line) }
+        let end = textLine(node)
+        let floor = max(lastStartLine, textLineFloor)
+        if let end { textLineFloor = max(textLineFloor, end) }
         if pendingText == nil {
             pendingText = text
-            pendingTextLine = line ?? lastStartLine
+            // libxml2 dates a text node at the end of its first piece; counting back over
+            // the line breaks gives where the text begins (too far back at worst when the
+            // node was built from several pieces, hence the floor).
+            if let end {
+                let breaks = text.utf8.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
+                pendingTextLine = max(floor, end - breaks)
+            } else {
+                pendingTextLine = floor
+            }
         } else {
             pendingText! += text
         }

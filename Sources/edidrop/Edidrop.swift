@@ -15,6 +15,22 @@ struct Edidrop: ParsableCommand {
     )
 
     @OptionGroup var globals: GlobalOptions
+
+    /// DESIGN.md: usage errors exit 2 with a one-line reason (ArgumentParser's default is 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+                FileHandle.standardError.write(Data("edidrop: \(message)\n".utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every command understands.

@@ -80,6 +80,7 @@ public struct Processor {
         return try ledger.write { db in
             record.state = .accepted
             record.destDir = spool.relative(FileSystem.join(spool.archive, Timestamp.localDay(clock.now())))
+            record.storedName = Self.placeholderName()
             try record.insert(db)
             let fileID = record.id!
             var findings: [Diagnostic] = []
@@ -187,6 +188,7 @@ public struct Processor {
         record.destDir = spool.relative(spool.rejected)
         record.errorCount = findings.count
         return try ledger.write { db in
+            record.storedName = Self.placeholderName()
             try record.insert(db)
             let id = record.id!
             record.storedName = try freeName(record.name, id: id, in: record.destDir, db: db, withReports: true)
@@ -213,6 +215,10 @@ public struct Processor {
         if try !taken(name) { return name }
         return Self.numberedName(name, id: id)
     }
+
+    /// Held by a new row until its real name is chosen (which needs the row's id); it can
+    /// never be a file's name, so the unique destination index never trips over it.
+    static func placeholderName() -> String { "\u{0}pending-\(UUID().uuidString)" }
 
     static func numberedName(_ name: String, id: Int64) -> String {
         if let dot = name.lastIndex(of: "."), dot != name.startIndex {

@@ -1,0 +1,77 @@
+import EDIDrop
+import Foundation
+import XCTest
+
+/// Kills the real process with SIGKILL at every named point of the protocol, restarts
+/// it, and checks that nothing was lost and nothing was sent twice.
+final class CrashRecoveryTests: XCTestCase {
+    /// Three files: two valid (three orders), one invalid, so every path is walked.
+    private func prepare() throws -> TestSpool {
+        let spool = try TestSpool()
+        try spool.drop("a.csv", Fixtures.csv(["C-1", "C-2"]))
+        try spool.drop("b.xml", Fixtures.xml(["C-3"]))
+        try spool.drop("c.csv", Fixtures.csvHeader + Fixtures.csvRow("C-4", quantity: "0"))
+        return spool
+    }
+
+    private let inputs = ["a.csv", "b.xml", "c.csv"]
+    private let orders: Set<String> = ["C-1", "C-2", "C-3"]
+
+    /// Each point, on its first and on a later hit, so that crashes land both before any
+    /// work is done and in the middle of a batch.
+    func testCrashAtEveryPointThenRestart() throws {
+        var tried: [String] = []
+        for point in CrashPoint.allCases {
+            for hit in [1, 2] {
+                let spec = "\(point.rawValue)#\(hit)"
+                let spool = try prepare()
+                let crashed = try spool.run(["run", "--once", "--settle", "0"],
+                                            environment: [CrashSwitch.environmentVariable: spec])
+                let died = crashed.killedBySignal && crashed.status == SIGKILL
+                tried.append("\(spec): \(died ? "killed" : "not reached")")
+                if hit == 1 && point != .duringRecovery {
+                    XCTAssertTrue(died, "\(spec) should be reached and kill the process (status \(crashed.status), \(crashed.stderr))")
+                }
+                let again = try spool.run(["run", "--once", "--settle", "0"])
+                XCTAssertEqual(again.status, 0, "restart after \(spec): \(again.stderr)")
+                try spool.assertInvariants(inputs: inputs, orders: orders)
+                XCTAssertEqual(try spool.errorCodes("c.csv"), ["INVALID_QUANTITY@2"], "after \(spec)")
+            }
+        }
+        print("crash matrix:\n  " + tried.joined(separator: "\n  "))
+    }
+
+    /// Recovery itself can be interrupted and must still converge.
+    func testCrashDuringRecoveryThenRestart() throws {
+        let spool = try prepare()
+        let first = try spool.run(["run", "--once", "--settle", "0"], environment: [CrashSwitch.environmentVariable: "after-mark-delivering"])
+        XCTAssertTrue(first.killedBySignal)
+        let second = try spool.run(["run", "--once", "--settle", "0"], environment: [CrashSwitch.environmentVariable: "during-recovery"])
+        XCTAssertTrue(second.killedBySignal, "recovery found work to do and was killed in the middle")
+        let third = try spool.run(["run", "--once", "--settle", "0"], environment: [CrashSwitch.environmentVariable: "after-rename"])
+        XCTAssertTrue(third.killedBySignal)
+        XCTAssertEqual(try spool.run(["run", "--once", "--settle", "0"]).status, 0)
+        try spool.assertInvariants(inputs: inputs, orders: orders)
+    }
+
+    /// A delivery crashed after the rename: the warehouse may already have taken the file.
+    /// Recovery must not write it again.
+    func testAFileTakenByTheWarehouseAfterTheRenameIsNotSentAgain() throws {
+        let spool = try TestSpool()
+        try spool.drop("w.csv", Fixtures.csv(["W-1"]))
+        let crashed = try spool.run(["run", "--once", "--settle", "0"], environment: [CrashSwitch.environmentVariable: "after-rename"])
+        XCTAssertTrue(crashed.killedBySignal)
+        XCTAssertEqual(spool.files(in: "outbox"), ["ORDER_W-1.xml"])
+        try FileManager.default.removeItem(atPath: spool.path("outbox/ORDER_W-1.xml"))   // the warehouse took it
+        XCTAssertEqual(try spool.run(["run", "--once", "--settle", "0"]).status, 0)
+        XCTAssertEqual(spool.files(in: "outbox"), [], "never delivered twice")
+        let status = try spool.json(["status"]) as? [String: Any]
+        XCTAssertEqual((status?["orders"] as? [String: Int])?["sent"], 1)
+    }
+
+    func testAnUnknownCrashPointIsAUsageError() throws {
+        let spool = try TestSpool()
+        let r = try spool.run(["run", "--once"], environment: [CrashSwitch.environmentVariable: "nowhere"])
+        XCTAssertEqual(r.status, 2)
+    }
+}
