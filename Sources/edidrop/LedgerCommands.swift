@@ -4,13 +4,17 @@ import Foundation
 
 extension Edidrop {
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Counts per state, pending deliveries, last activity and problems.")
+        static let configuration = CommandConfiguration(
+            abstract: "Counts per state, pending deliveries, last activity, problems and what is overdue.",
+            discussion: "With --check: exit 1 when anything is overdue, stuck or broken (for cron or monitoring).")
         @OptionGroup var globals: GlobalOptions
         @Flag(help: "Print one JSON document.") var json = false
+        @Flag(help: "Exit 1 when anything is overdue, stuck or broken.") var check = false
 
         func run() throws {
             let spool = try globals.openSpool()
             let s = try globals.openLedger(spool, readOnly: true).status(spool: spool)
+            defer { if check && s.needsAttention { Foundation.exit(1) } }
             if json { return printJSON(s.json()) }
             let accepted = s.filesByState["accepted"] ?? 0, rejected = s.filesByState["rejected"] ?? 0
             print("spool       \(spool.root)")
@@ -20,8 +24,13 @@ extension Edidrop {
             print("last activity \(s.lastActivity ?? "none")")
             if s.workLeftovers > 0 { print("work/       \(s.workLeftovers) file(s) in flight (finished at the next start)") }
             for n in s.notes { print("note: \(n)") }
-            if s.problems.isEmpty { print("problems    none") }
+            print("run         \(s.runActive ? "active" : "not running")")
+            for o in s.overdue {
+                print("OVERDUE: \(o.message)\(o.orders.isEmpty ? "" : ": " + o.orders.prefix(10).joined(separator: ", ") + (o.orders.count > 10 ? ", …" : ""))")
+            }
+            for x in s.stuck { print("STUCK: \(x)") }
             for p in s.problems { print("PROBLEM: \(p)") }
+            if !s.needsAttention { print("attention   nothing needs attention") }
         }
     }
 
@@ -77,6 +86,11 @@ extension Edidrop {
                     print("  \(x.target)/\(x.name)  \(x.state)\(x.deliveredAt.map { " at \($0)" } ?? "")\(x.lastError.map { "  last error: \($0)" } ?? "")")
                 }
             }
+            let stale = try globals.openLedger(spool, readOnly: true).staleStockLines(fileID: id)
+            if !stale.isEmpty {
+                print("stale stock lines (older than what was recorded; not applied)")
+                for l in stale { print("  line \(l.line)  \(l.sku)  as of \(l.asOf); recorded \(l.recordedAsOf)") }
+            }
             if !d.diagnostics.isEmpty {
                 print("errors (\(f.errorCount))")
                 for e in d.diagnostics {
@@ -121,6 +135,79 @@ extension Edidrop {
                     : FileSystem.join(spool.resolve(relative: f.destDir), f.storedName)
                 let report = try RejectionReport.load(f, ledger: ledger, original: original)
                 print(json ? report.json() : report.text(), terminator: "")
+            }
+        }
+    }
+
+    struct Orders: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Orders and their journey to the warehouse and the customer.",
+                                                        subcommands: [List.self, ShowOrder.self], defaultSubcommand: List.self)
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "Orders, newest first.")
+            @OptionGroup var globals: GlobalOptions
+            @Option(help: "Only orders with this status: received, sent or shipped.") var status: String?
+            @Flag(help: "Print one JSON document.") var json = false
+
+            func validate() throws {
+                if let status, OrderStatus(rawValue: status) == nil {
+                    throw ValidationError("--status must be one of: received, sent, shipped")
+                }
+            }
+
+            func run() throws {
+                let spool = try globals.openSpool()
+                let orders = try globals.openLedger(spool, readOnly: true).orders(status: status.flatMap(OrderStatus.init(rawValue:)))
+                if json { return printJSON(.array(orders.map { $0.json() })) }
+                if orders.isEmpty { return print("no orders") }
+                print("ORDER                STATUS    RECEIVED                  SENT                      FILE")
+                for o in orders {
+                    print("\(o.orderID.padding(toLength: 20, withPad: " ", startingAt: 0)) \(o.status.padding(toLength: 9, withPad: " ", startingAt: 0)) \(o.receivedAt)  \((o.sentAt ?? "-").padding(toLength: 24, withPad: " ", startingAt: 0))  \(o.fileName) (\(o.fileID))")
+                }
+            }
+        }
+
+        struct ShowOrder: ParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "show", abstract: "One order's journey.")
+            @OptionGroup var globals: GlobalOptions
+            @Argument(help: "The order id as the shop wrote it.") var id: String
+            @Flag(help: "Print one JSON document.") var json = false
+
+            func run() throws {
+                let spool = try globals.openSpool()
+                guard let j = try globals.openLedger(spool, readOnly: true).journey(orderID: id) else {
+                    FileHandle.standardError.write(Data("edidrop: no order \(id)\n".utf8))
+                    throw ExitCode(1)
+                }
+                if json { return printJSON(j.json()) }
+                print("order \(j.orderID): \(j.status)")
+                print("  received   \(j.receivedAt) in file \(j.fileID) (\(j.fileName)), line \(j.line)")
+                print("  sent       \(j.sentAt ?? "not yet")\(j.warehouseFile.map { " as \($0)" } ?? "")")
+                print("  shipped    \(j.shippedAt ?? "not yet")")
+                for p in j.parcels {
+                    print("  parcel     \(p.tracking)\(p.carrier.map { " (\($0))" } ?? "")\(p.shippedAt.map { " shipped \($0)" } ?? "") from file \(p.fileID)")
+                }
+                if let o = j.order {
+                    print("  to         \(o.customer.name), \(o.shipTo.street), \(o.shipTo.postcode) \(o.shipTo.city), \(o.shipTo.country)")
+                    for l in o.lines { print("  line       \(l.quantity) × \(l.sku)\(l.name.map { " \($0)" } ?? "")") }
+                }
+            }
+        }
+    }
+
+    struct Stock: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Current stock per SKU, as the warehouse last reported it.")
+        @OptionGroup var globals: GlobalOptions
+        @Flag(help: "Print one JSON document.") var json = false
+
+        func run() throws {
+            let spool = try globals.openSpool()
+            let stock = try globals.openLedger(spool, readOnly: true).stock()
+            if json { return printJSON(.array(stock.map { $0.json() })) }
+            if stock.isEmpty { return print("no stock reported yet") }
+            print("SKU                  AVAILABLE  RESERVED  AS OF                 FILE")
+            for s in stock {
+                print("\(s.sku.padding(toLength: 20, withPad: " ", startingAt: 0)) \(String(s.available).padding(toLength: 10, withPad: " ", startingAt: 0)) \((s.reserved.map(String.init) ?? "-").padding(toLength: 9, withPad: " ", startingAt: 0)) \(s.asOf.padding(toLength: 21, withPad: " ", startingAt: 0)) \(s.fileName) (\(s.fileID))")
             }
         }
     }

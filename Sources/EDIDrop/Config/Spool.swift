@@ -115,5 +115,9 @@ public struct Spool: Sendable {
     max_file_size = "1GiB"
     encoding = "windows-1250"  # how a file that is not UTF-8 and has no BOM is read (or "iso-8859-2")
 
+    [expectations]         # when to call the link quiet: `edidrop status --check` exits 1 then
+    # stock_report_every = "6h"   # a stock report at least this often
+    # shipment_within = "48h"     # a shipment confirmation within this long after an order was delivered
+
     """
 }

@@ -23,8 +23,17 @@ public struct SpoolConfiguration: Sendable, Equatable {
         public var fallbackEncoding: TextEncoding = .windows1250
     }
 
+    /// What edidrop expects from the warehouse, so that a quiet link is noticed.
+    public struct Expectations: Sendable, Equatable {
+        /// A stock report at least this often (seconds); nil: no expectation.
+        public var stockReportEvery: Double?
+        /// A shipment confirmation within this long after an order's delivery (seconds).
+        public var shipmentWithin: Double?
+    }
+
     public var folders = Folders()
     public var intake = Intake()
+    public var expectations = Expectations()
 
     public init() {}
 
@@ -82,8 +91,26 @@ public struct SpoolConfiguration: Sendable, Equatable {
                 config.intake.fallbackEncoding = e
             }
         }
-        try reader.rejectUnknownSections(known: ["folders", "intake"])
+        try reader.section("expectations", known: ["stock_report_every", "shipment_within"]) { s in
+            config.expectations.stockReportEvery = try s.duration("stock_report_every")
+            config.expectations.shipmentWithin = try s.duration("shipment_within")
+        }
+        try reader.rejectUnknownSections(known: ["folders", "intake", "expectations"])
         return config
+    }
+
+    /// "90s", "30m", "6h", "2d" -> seconds; a bare number is hours.
+    public static func parseDuration(_ text: String) -> Double? {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let number = t.prefix { $0.isNumber || $0 == "." }
+        guard let n = Double(number), n > 0, n.isFinite else { return nil }
+        switch t.dropFirst(number.count).trimmingCharacters(in: .whitespaces) {
+        case "s", "sec", "seconds": return n
+        case "m", "min", "minutes": return n * 60
+        case "h", "hours", "": return n * 3600
+        case "d", "days": return n * 86_400
+        default: return nil
+        }
     }
 
     /// "1GiB", "500 MB", "64k", "1048576" -> bytes. Binary and decimal units both accepted.
@@ -138,6 +165,17 @@ struct KeyReader {
             let d = v.double ?? v.int.map(Double.init)
             guard let d, d.isFinite, d >= min else { throw problem(key, "a number ≥ \(min)") }
             return d
+        }
+
+        func duration(_ key: String) throws -> Double? {
+            guard let v = table[key] else { return nil }
+            if let s = v.string {
+                if s.isEmpty { return nil }
+                guard let d = SpoolConfiguration.parseDuration(s) else { throw problem(key, "a duration like \"90s\", \"30m\", \"6h\" or \"2d\"") }
+                return d
+            }
+            if let n = v.double ?? v.int.map(Double.init), n > 0 { return n * 3600 }
+            throw problem(key, "a duration like \"6h\" (a bare number is hours)")
         }
 
         func bool(_ key: String) throws -> Bool? {

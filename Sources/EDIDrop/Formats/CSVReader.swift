@@ -67,8 +67,6 @@ public struct CSVReader<Source: ByteSource> {
     private var pos = 0
     private var end = 0
     private var sourceEnded = false
-    /// A source error that arrived together with good bytes; raised once those are used.
-    private var pendingSourceError: Error?
     private var started = false
     private var failure: Error?
 
@@ -121,43 +119,32 @@ public struct CSVReader<Source: ByteSource> {
 
     // MARK: Input
 
-    /// Moves the unconsumed bytes to the front and reads behind them until the buffer is
-    /// full or the input ends. False when nothing new came.
+    /// Moves the unconsumed bytes to the front and reads once behind them. False when
+    /// nothing new came.
     private mutating func refill(_ p: UnsafeMutablePointer<UInt8>) throws -> Bool {
-        if let error = pendingSourceError {
-            pendingSourceError = nil
-            throw Self.csvError(error)
-        }
         if sourceEnded { return false }
+        assert(end - pos < Self.chunkSize, "refill with a full buffer")
         column += utf8ScalarCount(p + columnMark, pos - columnMark)
         let keep = end - pos
+        // Only a byte or two of lookahead is ever kept, so a plain forward copy will do.
         if keep > 0 && pos > 0 {
-            UnsafeMutableRawPointer(p).copyMemory(from: p + pos, byteCount: keep)
+            for i in 0..<keep { p[i] = p[pos + i] }
         }
         pos = 0
         end = keep
         columnMark = 0
-        let capacity = Self.chunkSize
-        var got = 0
-        while end < capacity {
-            let n: Int
-            do {
-                n = try source.read(into: UnsafeMutableRawBufferPointer(start: p + end, count: capacity - end))
-            } catch {
-                if got > 0 {
-                    pendingSourceError = error
-                    break
-                }
-                throw Self.csvError(error)
-            }
-            if n == 0 {
-                sourceEnded = true
-                break
-            }
-            end += n
-            got += n
+        let n: Int
+        do {
+            n = try source.read(into: UnsafeMutableRawBufferPointer(start: p + end, count: Self.chunkSize - end))
+        } catch {
+            throw Self.csvError(error)
         }
-        return got > 0
+        if n == 0 {
+            sourceEnded = true
+            return false
+        }
+        end += n
+        return true
     }
 
     private static func csvError(_ error: Error) -> Error {
@@ -193,7 +180,21 @@ public struct CSVReader<Source: ByteSource> {
     // MARK: Delimiter
 
     private mutating func start(_ p: UnsafeMutablePointer<UInt8>) throws {
-        _ = try refill(p)
+        // Delimiter detection wants the whole first line at hand (up to a full buffer).
+        var scanned = 0
+        var sawText = false
+        while try refill(p) {
+            while scanned < end {
+                let b = p[scanned]
+                if b == lineFeed || b == carriageReturn {
+                    if sawText { break }
+                } else {
+                    sawText = true
+                }
+                scanned += 1
+            }
+            if scanned < end || end == Self.chunkSize { break }
+        }
         // A UTF-8 BOM that reached this far would otherwise stick to the first column name.
         if end - pos >= 3 && p[pos] == 0xEF && p[pos + 1] == 0xBB && p[pos + 2] == 0xBF {
             pos += 3
@@ -204,8 +205,8 @@ public struct CSVReader<Source: ByteSource> {
         }
     }
 
-    /// Counts ';', ',' and TAB outside quotes in the first non-empty line of what the
-    /// first chunk holds (a header longer than 64 KiB is judged by its first 64 KiB).
+    /// Counts ';', ',' and TAB outside quotes in the first non-empty line (a header
+    /// longer than the 64 KiB buffer is judged by what fits).
     /// Which character separates fields is not known yet, so a quote counts as opening
     /// when it begins the line or follows any of the candidates.
     static func detectDelimiter(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt8 {
@@ -309,6 +310,7 @@ public struct CSVReader<Source: ByteSource> {
                 return CSVRecord(line: recordLine, fields: fields, endLine: endLine)
             }
             // Only a closing quote can leave anything else here.
+            if b == 0 { throw nulError(p) }
             let column = currentColumn(p)
             throw CSVError(kind: .characterAfterQuote, line: line, column: column,
                            message: "unexpected character after the closing quote of a field"

@@ -4,11 +4,19 @@ import XMLSupport
 public enum DocumentFormat: String, Codable, Sendable, CaseIterable {
     case ordersCSV = "orders-csv"
     case ordersXML = "orders-xml"
+    case stockCSV = "stock-csv"
+    case stockXML = "stock-xml"
+    case shipmentsCSV = "shipments-csv"
+    case shipmentsXML = "shipments-xml"
 
     public var title: String {
         switch self {
         case .ordersCSV: return "canonical orders CSV"
         case .ordersXML: return "canonical orders XML (urn:edidrop:orders:1)"
+        case .stockCSV: return "stock report CSV"
+        case .stockXML: return "stock report XML (urn:edidrop:stock:1)"
+        case .shipmentsCSV: return "shipment confirmations CSV"
+        case .shipmentsXML: return "shipment confirmations XML (urn:edidrop:shipments:1)"
         }
     }
 }
@@ -16,10 +24,12 @@ public enum DocumentFormat: String, Codable, Sendable, CaseIterable {
 /// An opened document, ready to be read record by record.
 public enum OpenedDocument {
     case orders(DocumentFormat, any OrderDraftReader)
+    case stock(DocumentFormat, any RecordReader<StockLineDraft>)
+    case shipments(DocumentFormat, any RecordReader<ShipmentDraft>)
 
     public var format: DocumentFormat {
         switch self {
-        case .orders(let f, _): return f
+        case .orders(let f, _), .stock(let f, _), .shipments(let f, _): return f
         }
     }
 }
@@ -72,13 +82,23 @@ public enum DocumentOpener {
                 ?? Diagnostic(.malformed, message: "the XML document has no root element")
             return .failure(problem)
         }
+        func reader(_ schema: XMLSchema) -> XMLStreamReader? {
+            guard let source = try? FileSource(path: path) else { return nil }
+            return XMLStreamReader(documentName: path, schema: schema) { try source.read(into: $0) }
+        }
+        let unopenable = Diagnostic(.unreadable, message: "the file could not be opened")
         switch (channel, root.namespaceURI, root.localName) {
         case (.orders, Schemas.ordersNamespace?, "orders"):
-            guard let source = try? FileSource(path: path) else {
-                return .failure(Diagnostic(.unreadable, message: "the file could not be opened"))
-            }
-            let reader = XMLStreamReader(documentName: path, schema: schemas.orders) { try source.read(into: $0) }
-            return .success(.orders(.ordersXML, OrdersXMLReader(reader: reader)))
+            guard let r = reader(schemas.orders) else { return .failure(unopenable) }
+            return .success(.orders(.ordersXML, OrdersXMLReader(reader: r)))
+        case (.warehouse, Schemas.stockNamespace?, "stock"):
+            guard let r = reader(schemas.stock) else { return .failure(unopenable) }
+            return .success(.stock(.stockXML, XMLRecordReader(reader: r, namespace: Schemas.stockNamespace, element: "item",
+                                                              map: WarehouseLayouts.stockItem)))
+        case (.warehouse, Schemas.shipmentsNamespace?, "shipments"):
+            guard let r = reader(schemas.shipments) else { return .failure(unopenable) }
+            return .success(.shipments(.shipmentsXML, XMLRecordReader(reader: r, namespace: Schemas.shipmentsNamespace, element: "shipment",
+                                                                      map: WarehouseLayouts.shipmentElement)))
         default:
             let ns = root.namespaceURI.map { " in namespace \($0)" } ?? " without a namespace"
             let expected = channel == .orders
@@ -107,17 +127,33 @@ public enum DocumentOpener {
         guard let header else {
             return .failure(Diagnostic(.emptyFile, line: 1, message: "the file holds no text but a byte order mark or blank lines"))
         }
-        let names = Set(header.fields.map { OrdersCSVReader<FileSource>.normalizedHeader($0.value) })
-        if channel == .orders && names.contains("order_id") {
-            guard let fresh = try? FileSource(path: path) else {
-                return .failure(Diagnostic(.unreadable, message: "the file could not be opened"))
-            }
-            let csv = CSVReader(source: TranscodingSource(base: fresh, detection: identity.encoding), delimiter: probe.delimiter)
+        let names = CSVColumns(header: header).names
+        func fresh() -> CSVReader<TranscodingSource<FileSource>>? {
+            guard let source = try? FileSource(path: path) else { return nil }
+            return CSVReader(source: TranscodingSource(base: source, detection: identity.encoding), delimiter: probe.delimiter)
+        }
+        let unopenable = Diagnostic(.unreadable, message: "the file could not be opened")
+        switch channel {
+        case .orders where names.contains("order_id"):
+            guard let csv = fresh() else { return .failure(unopenable) }
             return .success(.orders(.ordersCSV, OrdersCSVReader(csv: csv)))
+        case .warehouse where names.contains("tracking_number") || (names.contains("order_id") && names.contains("shipped_at")):
+            guard let csv = fresh() else { return .failure(unopenable) }
+            return .success(.shipments(.shipmentsCSV, CSVRecordReader(csv: csv, required: WarehouseLayouts.shipmentRequired,
+                                                                      layout: WarehouseLayouts.shipmentColumns, map: WarehouseLayouts.shipment)))
+        case .warehouse where names.contains("sku") && (names.contains("available") || names.contains("as_of")):
+            guard let csv = fresh() else { return .failure(unopenable) }
+            return .success(.stock(.stockCSV, CSVRecordReader(csv: csv, required: WarehouseLayouts.stockRequired,
+                                                              layout: WarehouseLayouts.stockColumns, map: WarehouseLayouts.stockLine)))
+        default:
+            break
         }
         let shown = header.fields.prefix(8).map(\.value).joined(separator: ", ")
+        let expected = channel == .orders
+            ? "an orders CSV needs the columns " + OrdersCSVReader<FileSource>.columns.joined(separator: ";")
+            : "a stock report needs the columns " + WarehouseLayouts.stockColumns.joined(separator: ";")
+                + ", a shipment confirmation " + WarehouseLayouts.shipmentColumns.joined(separator: ";")
         return .failure(Diagnostic(.unknownFormat, line: header.line,
-                                   message: "the header (\(shown)) matches no known layout; an orders CSV needs the columns "
-                                       + OrdersCSVReader<FileSource>.columns.joined(separator: ";")))
+                                   message: "the header (\(shown)) matches no known layout; \(expected)"))
     }
 }

@@ -86,15 +86,81 @@ public enum Schemas {
 
     """
 
+    public static let stockNamespace = "urn:edidrop:stock:1"
+    public static let shipmentsNamespace = "urn:edidrop:shipments:1"
+
+    /// Stock reports from the warehouse, `urn:edidrop:stock:1`. `asOf` on the root is the
+    /// report's time; an item may carry its own.
+    public static let stockXSD = """
+    <?xml version="1.0" encoding="UTF-8"?>
+    <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
+               xmlns:s="urn:edidrop:stock:1"
+               targetNamespace="urn:edidrop:stock:1"
+               elementFormDefault="qualified">
+      <xs:element name="stock">
+        <xs:complexType>
+          <xs:sequence>
+            <xs:element name="item" minOccurs="0" maxOccurs="unbounded">
+              <xs:complexType>
+                <xs:attribute name="sku" type="s:Text" use="required"/>
+                <xs:attribute name="ean" type="xs:string"/>
+                <xs:attribute name="available" type="xs:nonNegativeInteger" use="required"/>
+                <xs:attribute name="reserved" type="xs:nonNegativeInteger"/>
+                <xs:attribute name="asOf" type="xs:string"/>
+              </xs:complexType>
+            </xs:element>
+          </xs:sequence>
+          <xs:attribute name="asOf" type="xs:string"/>
+        </xs:complexType>
+      </xs:element>
+      <xs:simpleType name="Text">
+        <xs:restriction base="xs:string"><xs:minLength value="1"/><xs:maxLength value="10000"/></xs:restriction>
+      </xs:simpleType>
+    </xs:schema>
+
+    """
+
+    /// Shipment confirmations from the warehouse, `urn:edidrop:shipments:1`.
+    public static let shipmentsXSD = """
+    <?xml version="1.0" encoding="UTF-8"?>
+    <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
+               xmlns:s="urn:edidrop:shipments:1"
+               targetNamespace="urn:edidrop:shipments:1"
+               elementFormDefault="qualified">
+      <xs:element name="shipments">
+        <xs:complexType>
+          <xs:sequence>
+            <xs:element name="shipment" minOccurs="0" maxOccurs="unbounded">
+              <xs:complexType>
+                <xs:attribute name="order" type="s:Text" use="required"/>
+                <xs:attribute name="shippedAt" type="xs:string"/>
+                <xs:attribute name="carrier" type="xs:string"/>
+                <xs:attribute name="tracking" type="s:Text" use="required"/>
+              </xs:complexType>
+            </xs:element>
+          </xs:sequence>
+        </xs:complexType>
+      </xs:element>
+      <xs:simpleType name="Text">
+        <xs:restriction base="xs:string"><xs:minLength value="1"/><xs:maxLength value="10000"/></xs:restriction>
+      </xs:simpleType>
+    </xs:schema>
+
+    """
+
     /// Every shipped schema by the name `edidrop schema` takes.
-    public static let all: [String: String] = ["orders": ordersXSD]
+    public static let all: [String: String] = ["orders": ordersXSD, "stock": stockXSD, "shipments": shipmentsXSD]
 }
 
 /// Schemas compiled once per process run and shared by every file.
 public final class CompiledSchemas: @unchecked Sendable {
     public let orders: XMLSchema
+    public let stock: XMLSchema
+    public let shipments: XMLSchema
 
     public init() throws {
         orders = try XMLSchema(xsd: Schemas.ordersXSD, name: "orders.xsd")
+        stock = try XMLSchema(xsd: Schemas.stockXSD, name: "stock.xsd")
+        shipments = try XMLSchema(xsd: Schemas.shipmentsXSD, name: "shipments.xsd")
     }
 }

@@ -19,9 +19,9 @@ public enum TextEncoding: String, Sendable, Codable, CaseIterable {
             self = .utf16LE
         case "utf16be":
             self = .utf16BE
-        case "windows1250", "cp1250", "win1250", "ms1250", "xcp1250", "ibm5346":
+        case "windows1250", "cp1250", "win1250", "ms1250", "xcp1250":
             self = .windows1250
-        case "iso88592", "latin2", "l2", "iso885921987", "isoir101", "csisolatin2", "iso8859_2":
+        case "iso88592", "latin2", "l2", "iso885921987", "isoir101", "csisolatin2":
             self = .iso8859_2
         default:
             return nil

@@ -134,6 +134,42 @@ public final class Ledger: @unchecked Sendable {
                 CREATE INDEX outbox_file ON outbox(file_id);
                 """)
         }
+        migrator.registerMigration("v2-warehouse") { db in
+            try db.execute(sql: """
+                CREATE TABLE stock (
+                    sku TEXT PRIMARY KEY,
+                    ean TEXT,
+                    available INTEGER NOT NULL,
+                    reserved INTEGER,
+                    as_of TEXT NOT NULL,
+                    as_of_epoch INTEGER NOT NULL,
+                    file_id INTEGER NOT NULL REFERENCES files(id),
+                    updated_at TEXT NOT NULL
+                ) WITHOUT ROWID;
+
+                CREATE TABLE stale_stock_lines (
+                    file_id INTEGER NOT NULL REFERENCES files(id),
+                    line INTEGER NOT NULL,
+                    sku TEXT NOT NULL,
+                    as_of TEXT NOT NULL,
+                    recorded_as_of TEXT NOT NULL
+                );
+                CREATE INDEX stale_stock_lines_file ON stale_stock_lines(file_id);
+
+                CREATE TABLE shipments (
+                    id INTEGER PRIMARY KEY,
+                    order_ref INTEGER NOT NULL REFERENCES orders(id),
+                    tracking TEXT NOT NULL,
+                    carrier TEXT,
+                    shipped_at TEXT,
+                    file_id INTEGER NOT NULL REFERENCES files(id),
+                    recorded_at TEXT NOT NULL,
+                    UNIQUE (order_ref, tracking)
+                );
+                CREATE INDEX shipments_file ON shipments(file_id);
+                CREATE INDEX orders_status_sent ON orders(status, sent_at);
+                """)
+        }
         return migrator
     }
 }

@@ -13,6 +13,14 @@ public struct StatusSnapshot: Sendable {
     public var workLeftovers: Int
     public var problems: [String]
     public var notes: [String]
+    /// What the warehouse owes against the configured expectations.
+    public var overdue: [Overdue] = []
+    /// Work that should have finished: files left in flight, deliveries failing.
+    public var stuck: [String] = []
+    public var runActive = false
+
+    /// `status --check`: something a person should look at.
+    public var needsAttention: Bool { !overdue.isEmpty || !stuck.isEmpty || !problems.isEmpty }
 
     public func json() -> JSONValue {
         var o = JSONObject()
@@ -36,6 +44,10 @@ public struct StatusSnapshot: Sendable {
         o.add("workLeftovers", .int(workLeftovers))
         o.add("problems", .array(problems.map(JSONValue.string)))
         o.add("notes", .array(notes.map(JSONValue.string)))
+        o.add("overdue", .array(overdue.map { $0.json() }))
+        o.add("stuck", .array(stuck.map(JSONValue.string)))
+        o.add("runActive", .bool(runActive))
+        o.add("needsAttention", .bool(needsAttention))
         return .object(o)
     }
 }
@@ -117,7 +129,7 @@ public struct FileDetail: Sendable {
 }
 
 extension Ledger {
-    public func status(spool: Spool) throws -> StatusSnapshot {
+    public func status(spool: Spool, now: Date = Date()) throws -> StatusSnapshot {
         var snapshot = try read { db -> StatusSnapshot in
             var byState: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM files GROUP BY state") {
@@ -145,6 +157,22 @@ extension Ledger {
         for f in snapshot.failingDeliveries {
             snapshot.problems.append("delivery of \(f.name) failing after \(f.attempts) attempt(s): \(f.error)")
         }
+        snapshot.runActive = SpoolLock.isHeld(path: spool.lockPath)
+        // A file in flight for a moment is normal while a run works; minutes are not, and
+        // with no run at all anything in flight waits for the next start.
+        let grace = Timestamp.iso(now.addingTimeInterval(-120))
+        let stale = try read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM files WHERE archived_at IS NULL AND (? OR processed_at < ?)",
+                             arguments: [!snapshot.runActive, grace]) ?? 0
+        }
+        if stale > 0 { snapshot.stuck.append("\(stale) file(s) committed but not archived") }
+        if snapshot.workLeftovers > 0 && !snapshot.runActive {
+            snapshot.stuck.append("\(snapshot.workLeftovers) file(s) left in work/ (finished at the next start)")
+        }
+        if !snapshot.failingDeliveries.isEmpty {
+            snapshot.stuck.append("\(snapshot.failingDeliveries.count) delivery(ies) failing")
+        }
+        snapshot.overdue = try overdue(spool.configuration.expectations, now: now)
         for (label, folder) in [("inbox", spool.inbox), ("outbox", spool.outbox), ("from-warehouse", spool.fromWarehouse),
                                 ("to-shop", spool.toShop), ("archive", spool.archive), ("rejected", spool.rejected)] {
             guard let st = try? FileSystem.status(folder), st.kind == .directory else {

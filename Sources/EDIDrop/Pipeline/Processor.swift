@@ -66,15 +66,88 @@ public struct Processor {
             record.format = document.format.rawValue
             switch document {
             case .orders(_, var reader):
-                return try commitOrders(&record, reader: &reader)
+                let validator = OrderValidator()
+                return try commitDocument(&record, noun: ("order", "orders")) { db, fileID, now, tally in
+                    while let draft = reader.next() {
+                        let (order, problems) = validator.validate(draft)
+                        tally.note(problems)
+                        guard let order else { continue }
+                        if let problem = try store(order, line: draft.line, fileID: fileID, db: db, now: now) {
+                            tally.note([problem])
+                        } else {
+                            tally.documents += 1
+                        }
+                    }
+                    return reader.findings
+                }
+            case .stock(_, var reader):
+                let validator = warehouseValidator(claimed)
+                var feed = StockFeed()
+                return try commitDocument(&record, noun: ("stock line", "stock lines")) { db, fileID, now, tally in
+                    while let draft = reader.next() {
+                        let (line, problems) = validator.validate(draft)
+                        tally.note(problems)
+                        guard let line else { continue }
+                        switch try StockLedger.apply(line, sourceLine: draft.line, fileID: fileID, db: db, now: now) {
+                        case .applied(let changed):
+                            tally.documents += 1
+                            if changed { feed.add(line) }
+                        case .stale:
+                            tally.skipped += 1
+                        }
+                    }
+                    if reader.findings.isEmpty && tally.count == 0, let content = feed.csv() {
+                        try queueToShop(prefix: "stock", content: content, fileID: fileID, db: db, now: now)
+                    }
+                    return reader.findings
+                }
+            case .shipments(_, var reader):
+                let validator = warehouseValidator(claimed)
+                var feed = TrackingFeed()
+                return try commitDocument(&record, noun: ("shipment", "shipments")) { db, fileID, now, tally in
+                    while let draft = reader.next() {
+                        let (shipment, problems) = validator.validate(draft)
+                        tally.note(problems)
+                        guard let shipment else { continue }
+                        switch try ShipmentLedger.record(shipment, sourceLine: draft.line, fileID: fileID, db: db, now: now) {
+                        case .recorded:
+                            tally.documents += 1
+                            feed.add(shipment)
+                        case .alreadyRecorded:
+                            tally.skipped += 1
+                        case .unknownOrder(let finding):
+                            tally.note([finding])
+                        }
+                    }
+                    if reader.findings.isEmpty && tally.count == 0, let content = feed.csv() {
+                        try queueToShop(prefix: "tracking", content: content, fileID: fileID, db: db, now: now)
+                    }
+                    return reader.findings
+                }
             }
         }
     }
 
-    /// One transaction: the file, its orders and their outgoing messages, or, when any
-    /// finding comes up, the file as rejected with every finding and nothing else.
-    private func commitOrders(_ record: inout FileRecord, reader: inout any OrderDraftReader) throws -> FileRecord {
-        let validator = OrderValidator()
+    /// Counts what a document did while it is read; findings are capped, their count is not.
+    struct Tally {
+        var findings: [Diagnostic] = []
+        var count = 0
+        /// Records that took effect (orders stored, stock lines applied, shipments recorded).
+        var documents = 0
+        /// Records that were fine but changed nothing (stale stock, known shipments).
+        var skipped = 0
+
+        mutating func note(_ f: [Diagnostic]) {
+            count += f.count
+            for d in f where findings.count < Processor.maxStoredFindings { findings.append(d) }
+        }
+    }
+
+    /// One transaction for one file: the file, everything it causes and its outgoing
+    /// messages, or, when any finding comes up, the file as rejected with every finding
+    /// and nothing else (a savepoint rolls the effects back).
+    private func commitDocument(_ record: inout FileRecord, noun: (String, String),
+                                _ apply: (Database, Int64, String, inout Tally) throws -> [Diagnostic]) throws -> FileRecord {
         let now = Timestamp.iso(clock.now())
         record.processedAt = now
         return try ledger.write { db in
@@ -83,32 +156,19 @@ public struct Processor {
             record.storedName = Self.placeholderName()
             try record.insert(db)
             let fileID = record.id!
+            var tally = Tally()
             var findings: [Diagnostic] = []
             var findingCount = 0
-            var orders = 0
             try db.inSavepoint {
-                var ruleFindings: [Diagnostic] = []
-                var ruleCount = 0
-                while let draft = reader.next() {
-                    let (order, problems) = validator.validate(draft)
-                    var all = problems
-                    if let order, let problem = try store(order, line: draft.line, fileID: fileID, db: db, now: now) {
-                        all.append(problem)
-                    } else if order != nil {
-                        orders += 1
-                    }
-                    ruleCount += all.count
-                    for d in all where ruleFindings.count < Self.maxStoredFindings { ruleFindings.append(d) }
-                }
+                let fileFindings = try apply(db, fileID, now, &tally)
                 // A schema error already says what is wrong on its line; rule findings on the
                 // same line would only repeat it in other words.
-                let fileFindings = reader.findings
                 let schemaLines = Set(fileFindings.filter { $0.code == .schema }.compactMap(\.line))
-                let kept = ruleFindings.filter { $0.line.map { !schemaLines.contains($0) } ?? true }
-                findingCount = ruleCount - (ruleFindings.count - kept.count) + fileFindings.count
+                let kept = tally.findings.filter { $0.line.map { !schemaLines.contains($0) } ?? true }
+                findingCount = tally.count - (tally.findings.count - kept.count) + fileFindings.count
                 findings = Array((fileFindings + kept).prefix(Self.maxStoredFindings))
-                if orders == 0 && findingCount == 0 {
-                    findings = [Diagnostic(.emptyFile, line: 2, message: "the file holds no orders")]
+                if tally.documents == 0 && tally.skipped == 0 && findingCount == 0 {
+                    findings = [Diagnostic(.emptyFile, line: 2, message: "the file holds no \(noun.1)")]
                     findingCount = 1
                 }
                 return findingCount == 0 ? .commit : .rollback
@@ -118,16 +178,41 @@ public struct Processor {
                 record.destDir = spool.relative(spool.rejected)
                 findings.sort { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) }
             }
-            record.documents = findingCount == 0 ? orders : 0
+            record.documents = findingCount == 0 ? tally.documents : 0
             record.errorCount = findingCount
             record.storedName = try freeName(record.name, id: fileID, in: record.destDir, db: db, withReports: record.state == .rejected)
             try record.update(db)
             for (i, f) in findings.enumerated() { try f.insert(db, fileID: fileID, seq: i) }
             try FileEvent(fileId: fileID, at: record.receivedAt, event: "received", detail: "\(spool.relative(spool.inputFolder(for: record.channel)))/\(record.name)").insert(db)
-            try FileEvent(fileId: fileID, at: now, event: record.state.rawValue,
-                          detail: record.state == .accepted ? "\(orders) order\(orders == 1 ? "" : "s")" : "\(findingCount) error\(findingCount == 1 ? "" : "s")").insert(db)
+            var detail: String
+            if record.state == .accepted {
+                detail = "\(tally.documents) \(tally.documents == 1 ? noun.0 : noun.1)"
+                if tally.skipped > 0 {
+                    detail += noun.0 == "stock line" ? ", \(tally.skipped) stale (older than recorded)" : ", \(tally.skipped) already recorded"
+                }
+            } else {
+                detail = "\(findingCount) error\(findingCount == 1 ? "" : "s")"
+            }
+            try FileEvent(fileId: fileID, at: now, event: record.state.rawValue, detail: detail).insert(db)
             return record
         }
+    }
+
+    private func warehouseValidator(_ claimed: ClaimedFile) -> WarehouseValidator {
+        let mtime = Date(timeIntervalSince1970: Double(claimed.status.modified) / 1e9)
+        let fileTime = DateValue(iso: Timestamp.isoSeconds(mtime), hasTime: true)
+        return WarehouseValidator(fileTime: fileTime, localOffsetSeconds: TimeZone.current.secondsFromGMT(for: clock.now()))
+    }
+
+    /// Queues a feed file for the shop: `PREFIX-<UTC time>-<N>.csv`, N the message's id,
+    /// which keeps names unique and in order.
+    private func queueToShop(prefix: String, content: String, fileID: Int64, db: Database, now: String) throws {
+        var message = OutboxMessage(id: nil, fileId: fileID, orderRef: nil, target: .toShop, name: Self.placeholderName(),
+                                    content: Data(content.utf8), state: .pending, attempts: 0, lastError: nil,
+                                    nextAttemptAt: nil, createdAt: now, deliveredAt: nil)
+        try message.insert(db)
+        let name = "\(prefix)-\(Timestamp.compact(clock.now()))-\(message.id!).csv"
+        try db.execute(sql: "UPDATE outbox SET name = ? WHERE id = ?", arguments: [name, message.id])
     }
 
     /// Records one valid order and its warehouse file, or says why it cannot be.

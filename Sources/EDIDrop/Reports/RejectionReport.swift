@@ -56,7 +56,7 @@ public struct RejectionReport: Sendable {
             t += ". Nothing from this file was sent.\n\n"
         } else {
             let orders = Set(diagnostics.compactMap(\.orderID))
-            let inOrders = orders.isEmpty ? "" : " in \(orders.count) order\(orders.count == 1 ? "" : "s")"
+            let inOrders = orders.isEmpty || file.channel != .orders ? "" : " in \(orders.count) order\(orders.count == 1 ? "" : "s")"
             t += "REJECTED: \(total) error\(total == 1 ? "" : "s")\(inOrders); nothing from this file was sent.\n\n"
         }
         t += "  received   \(file.receivedAt)\n"
@@ -87,8 +87,9 @@ public struct RejectionReport: Sendable {
             t += "Nothing to do if this was sent twice by mistake. If the file was meant to be new,\n"
             t += "check that it really holds new content: identical bytes are never processed twice.\n"
         } else {
+            let folder = file.channel == .orders ? "the inbox" : "from-warehouse/"
             t += "Correct the lines above in your copy of the file and drop the corrected file into\n"
-            t += "the inbox again. A corrected file is a new file and is taken normally; the same\n"
+            t += "\(folder) again. A corrected file is a new file and is taken normally; the same\n"
             t += "bytes dropped again are refused as DUPLICATE_FILE. Error codes are listed in the README.\n"
         }
         return t

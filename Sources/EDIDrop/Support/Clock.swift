@@ -24,6 +24,12 @@ public enum Timestamp {
                       secondOfDay / 3600, (secondOfDay % 3600) / 60, secondOfDay % 60, millis)
     }
 
+    /// ISO 8601 UTC to the second: 2026-11-27T10:30:00Z.
+    public static func isoSeconds(_ date: Date) -> String {
+        let full = iso(date)
+        return String(full.prefix(19)) + "Z"
+    }
+
     /// The local calendar date, YYYY-MM-DD, as archive folders are named.
     public static func localDay(_ date: Date, timeZone: TimeZone = .current) -> String {
         let local = Int64(date.timeIntervalSince1970) + Int64(timeZone.secondsFromGMT(for: date))

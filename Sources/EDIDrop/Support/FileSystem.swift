@@ -269,4 +269,17 @@ public final class SpoolLock {
     }
 
     deinit { close(fd) }
+
+    /// Whether a run holds the lock now (tested with a shared lock, which a running
+    /// `run`'s exclusive lock refuses; nothing is written).
+    public static func isHeld(path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return false
+        }
+        return errno == EWOULDBLOCK
+    }
 }
