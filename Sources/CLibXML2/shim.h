@@ -18,4 +18,11 @@
 #include <libxml/entities.h>
 #include <libxml/xmlIO.h>
 
+// libxml2 prints some errors (encoding conversion, a few schema internals) through its
+// generic handler, which writes to stderr, besides the structured handlers edidrop reads.
+// The handler is variadic, which Swift cannot define, so the no-op lives here. The
+// setting is per thread in libxml2: call it on each thread that parses.
+static inline void edidrop_xml_ignore(void *ctx, const char *msg, ...) { (void)ctx; (void)msg; }
+static inline void edidrop_xml_silence_generic_errors(void) { xmlSetGenericErrorFunc(NULL, edidrop_xml_ignore); }
+
 #endif

@@ -16,7 +16,9 @@ struct KnownHosts {
     /// Why the file could not be read, when it could not.
     private var problem: String?
 
-    init(path: String, host: String, port: Int) {
+    init(path: String, host originalHost: String, port: Int) {
+        // OpenSSH lower-cases host names before it looks them up or records them.
+        let host = originalHost.lowercased()
         self.path = path
         entryName = port == 22 ? host : "[\(host)]:\(port)"
         displayName = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
@@ -36,9 +38,12 @@ struct KnownHosts {
     /// Called before the handshake: asks the server for a host key of a type that
     /// known_hosts already lists for it. Without this, a server with several host keys
     /// (ed25519, ecdsa, rsa) may present one whose type is not the one recorded, and a
-    /// perfectly known server would be refused as unknown.
-    func preferKnownKeyTypes(session: OpaquePointer) {
-        guard problem == nil, let list = makeList(session: session) else { return }
+    /// perfectly known server would be refused as unknown. Returns the key types asked
+    /// for (empty when libssh2's default order stays), for the message of a failed
+    /// handshake.
+    @discardableResult
+    func preferKnownKeyTypes(session: OpaquePointer) -> [String] {
+        guard problem == nil, let list = makeList(session: session) else { return [] }
         defer { libssh2_knownhost_free(list.hosts) }
         var known = Set<Int32>()
         var entry: UnsafeMutablePointer<libssh2_knownhost>?
@@ -53,11 +58,13 @@ struct KnownHosts {
                                                   LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_BASE64 | keyType, nil)
             if result == LIBSSH2_KNOWNHOST_CHECK_MATCH { known.insert(keyType) }
         }
-        let methods = KeyType.all.filter { known.contains($0.knownHostMask) }.flatMap(\.algorithms)
-        guard !methods.isEmpty else { return }
+        let types = KeyType.all.filter { known.contains($0.knownHostMask) }
+        guard !types.isEmpty else { return [] }
         // Unsupported names are dropped by libssh2; a failure leaves its default order,
         // and the check after the handshake still decides.
-        _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, methods.joined(separator: ","))
+        let status = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY,
+                                                 types.flatMap(\.algorithms).joined(separator: ","))
+        return status == 0 ? types.map(\.name) : []
     }
 
     /// Called after the handshake, before anything is sent to the server (authentication

@@ -20,7 +20,7 @@ enum LibSSH2Setup {
 
 /// A plain mutex: SFTPConnection serialises its calls with it, because a libssh2 session
 /// must never be used by two threads at once.
-final class Mutex: @unchecked Sendable {
+final class PthreadMutex: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
     init() {

@@ -22,6 +22,7 @@ enum LibXML2Setup {
 
     static func prepare() {
         _ = prepared
+        edidrop_xml_silence_generic_errors()
     }
 }
 

@@ -190,8 +190,8 @@ public final class XMLStreamReader {
             appendText(node, reader)
         case Int32(XML_READER_TYPE_DOCUMENT_TYPE.rawValue):
             let dtd = UnsafeMutableRawPointer(node).assumingMemoryBound(to: xmlDtd.self)
-            if dtdIsForbidden(dtd) {
-                sink.record(.make(.forbiddenDTD, line: nil, text: forbiddenDTDMessage), fatal: true)
+            if let reason = dtdForbiddenReason(dtd) {
+                sink.record(.make(.forbiddenDTD, line: nil, text: reason), fatal: true)
             }
         case Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue):
             // Only a DOCTYPE can declare an entity and those are refused when the reader
@@ -326,12 +326,23 @@ let forbiddenDTDMessage = "document type declarations with entities are not allo
 /// what make XXE, billion laughs and quadratic blow-up possible; a bare `<!DOCTYPE x>` or one
 /// with only element and attribute declarations carries none of that.
 func dtdIsForbidden(_ dtd: UnsafeMutablePointer<xmlDtd>?) -> Bool {
-    guard let d = dtd?.pointee else { return false }
-    if d.ExternalID != nil || d.SystemID != nil { return true }
+    dtdForbiddenReason(dtd) != nil
+}
+
+/// Why a DOCTYPE is refused, or nil when it is a bare `<!DOCTYPE name>`.
+func dtdForbiddenReason(_ dtd: UnsafeMutablePointer<xmlDtd>?) -> String? {
+    guard let d = dtd?.pointee else { return nil }
+    if d.ExternalID != nil || d.SystemID != nil { return forbiddenDTDMessage }
     for table in [d.entities, d.pentities] {
-        if let table, xmlHashSize(OpaquePointer(table)) > 0 { return true }
+        if let table, xmlHashSize(OpaquePointer(table)) > 0 { return forbiddenDTDMessage }
     }
-    return false
+    // Attribute defaults and element declarations are refused too: a defaulted attribute
+    // is seen by schema validation but not by the reader, so the two would disagree
+    // about the same document.
+    if d.attributes != nil || d.elements != nil {
+        return "document type declarations with attribute or element declarations are not allowed"
+    }
+    return nil
 }
 
 /// State the C callbacks write to. Owned by one `XMLStreamReader`, used on its thread only.

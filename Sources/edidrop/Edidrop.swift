@@ -11,7 +11,7 @@ struct Edidrop: ParsableCommand {
         discussion: "Drop order files into <spool>/inbox; edidrop validates them, records them in its ledger and delivers one file per order into <spool>/outbox.",
         version: "0.1.0",
         subcommands: [Init.self, Run.self, Validate.self, Status.self, Files.self, Show.self,
-                      Rejected.self, Retry.self, Orders.self, Stock.self, Backup.self, Schema.self]
+                      Rejected.self, Retry.self, Orders.self, Stock.self, Backup.self, Restore.self, Release.self, Doctor.self, Schema.self, Serve.self]
     )
 
     @OptionGroup var globals: GlobalOptions
@@ -41,6 +41,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String?
 
+    @Option(name: .long, help: ArgumentHelp("Log lines as text (default) or json (one object per line).", valueName: "format"))
+    var logFormat: String?
+
     var spoolRoot: String {
         spool ?? ProcessInfo.processInfo.environment["EDIDROP_SPOOL"] ?? "spool"
     }
@@ -64,7 +67,10 @@ struct GlobalOptions: ParsableArguments {
 
     func makeLogger() -> Logger {
         let level = (logLevel ?? ProcessInfo.processInfo.environment["EDIDROP_LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? .info
-        var logger = Logger(label: "edidrop") { StreamLogHandler.standardError(label: $0) }
+        let json = (logFormat ?? ProcessInfo.processInfo.environment["EDIDROP_LOG_FORMAT"]) == "json"
+        var logger = Logger(label: "edidrop") { label -> LogHandler in
+            json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+        }
         logger.logLevel = level
         return logger
     }

@@ -83,7 +83,7 @@ extension Edidrop {
             if !d.deliveries.isEmpty {
                 print("deliveries")
                 for x in d.deliveries {
-                    print("  \(x.target)/\(x.name)  \(x.state)\(x.deliveredAt.map { " at \($0)" } ?? "")\(x.lastError.map { "  last error: \($0)" } ?? "")")
+                    print("  [\(x.id)] \(x.target)/\(x.name)  \(x.state)\(x.deliveredAt.map { " at \($0)" } ?? "")\(x.lastError.map { "  last error: \($0)" } ?? "")")
                 }
             }
             let stale = try globals.openLedger(spool, readOnly: true).staleStockLines(fileID: id)
@@ -134,7 +134,7 @@ extension Edidrop {
                     ? FileSystem.join(spool.workFolder(for: f.channel), f.workName)
                     : FileSystem.join(spool.resolve(relative: f.destDir), f.storedName)
                 let report = try RejectionReport.load(f, ledger: ledger, original: original)
-                print(json ? report.json() : report.text(), terminator: "")
+                print(json ? report.json() : report.text(language: spool.configuration.reportLanguage), terminator: "")
             }
         }
     }

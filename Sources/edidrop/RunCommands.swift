@@ -97,7 +97,8 @@ extension Edidrop {
             } catch let p as SpoolConfiguration.Problem {
                 throw ValidationError(p.message)
             }
-            let dry = DryRun(schemas: try CompiledSchemas(), configuration: configuration)
+            let schemas = try CompiledSchemas()
+            let dry = DryRun(schemas: schemas, configuration: configuration)
             var invalid = false
             var unreadable = false
             var documents: [JSONValue] = []
@@ -108,15 +109,51 @@ extension Edidrop {
                     continue
                 }
                 let result = try dry.check(path: path)
-                if result.record.errorCount > 0, result.report.diagnostics.first?.code == .unreadable { unreadable = true }
+                let r = result.record
+                if r.errorCount > 0, result.report.diagnostics.first?.code == .unreadable { unreadable = true }
+                let format = r.format.map { DocumentFormat(rawValue: $0)?.title ?? $0 }
+                let identity = try? FileIdentity.read(path: path, fallbackEncoding: configuration.intake.fallbackEncoding)
+                // The ledger keeps the encoding's name; whether the bytes proved it (BOM,
+                // valid UTF-8) or it is the configured fallback is said here. An XML file's
+                // own declaration, already noted in the record, stands as it is.
+                var encoding = r.encoding
+                if let identity, r.encoding == identity.encoding.encoding.rawValue { encoding = identity.encoding.description }
+                // Orders that are read but deliberately not sent are no error, so the dry
+                // run's record does not carry them; the reader lists them on a second look.
+                var skipped: [SkippedOrder] = []
+                if r.format == DocumentFormat.shopifyOrdersCSV.rawValue, let identity {
+                    skipped = DocumentOpener.skippedOrders(path: path, identity: identity, channel: .orders,
+                                                           schemas: schemas, configuration: configuration)
+                }
                 if json {
-                    documents.append(result.report.jsonValue())
-                } else if result.valid {
-                    let r = result.record
-                    print("\(path): valid — \(DocumentFormat(rawValue: r.format ?? "")?.title ?? r.format ?? "?"), \(r.encoding ?? "?"), \(r.documents) order\(r.documents == 1 ? "" : "s")")
+                    var document = JSONObject()
+                    if case .object(let report) = result.report.jsonValue() {
+                        for (key, value) in report.entries { document.add(key, value) }
+                    }
+                    document.add("formatTitle", format.map(JSONValue.string) ?? .null)
+                    document.add("encodingDescription", encoding.map(JSONValue.string) ?? .null)
+                    document.add("encodingFallback", .bool(identity?.encoding.fallbackUsed == true && r.encoding == identity?.encoding.encoding.rawValue))
+                    document.add("valid", .bool(result.valid))
+                    document.add("documents", .int(r.documents))
+                    document.add("skippedOrders", .array(skipped.map { s in
+                        var o = JSONObject()
+                        o.add("orderId", .string(s.id))
+                        o.add("line", .int(s.line))
+                        o.add("reason", .string(s.reason))
+                        return .object(o)
+                    }))
+                    documents.append(.object(document))
                 } else {
-                    print("\(path): INVALID")
-                    print(result.report.text())
+                    // Format and encoding first, valid or not: a file read with the wrong
+                    // encoding or taken for the wrong layout explains most surprises.
+                    let detected = "\(format ?? "format not recognised"), \(encoding ?? "encoding unknown")"
+                    let note = SkippedOrder.summary(skipped).map { "; \($0)" } ?? ""
+                    if result.valid {
+                        print("\(path): valid — \(detected), \(r.documents) order\(r.documents == 1 ? "" : "s")\(note)")
+                    } else {
+                        print("\(path): INVALID — \(detected)\(note)")
+                        print(result.report.text(language: configuration.reportLanguage))
+                    }
                 }
                 if !result.valid { invalid = true }
             }

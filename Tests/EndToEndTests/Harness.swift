@@ -98,6 +98,11 @@ final class TestSpool {
         }
     }
 
+    /// A spool made elsewhere (e.g. on a test mount); removed at the end all the same.
+    init(existing root: String) throws {
+        self.root = root
+    }
+
     deinit { try? FileManager.default.removeItem(atPath: root) }
 
     func path(_ relative: String) -> String { root + "/" + relative }

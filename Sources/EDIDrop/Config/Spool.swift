@@ -1,4 +1,5 @@
 import Foundation
+import SFTPSupport
 
 /// The input folders edidrop watches. The raw value is stored in the ledger.
 public enum Channel: String, Codable, Sendable, CaseIterable {
@@ -27,13 +28,22 @@ public struct Spool: Sendable {
     public let work: String
     public let ledgerPath: String
     public let lockPath: String
+    /// Folders that are `sftp://` addresses, by role ("inbox", "outbox", "from_warehouse", "to_shop").
+    public let remote: [String: SFTPLocation]
     public var configurationPath: String { FileSystem.join(root, "edidrop.toml") }
 
     public init(root: String, configuration: SpoolConfiguration) {
         let absoluteRoot = Spool.absolute(root, base: FileManager.default.currentDirectoryPath)
         self.root = absoluteRoot
         self.configuration = configuration
-        func resolve(_ p: String) -> String { Spool.absolute(p, base: absoluteRoot) }
+        var remote: [String: SFTPLocation] = [:]
+        for (role, value) in [("inbox", configuration.folders.inbox), ("outbox", configuration.folders.outbox),
+                              ("from_warehouse", configuration.folders.fromWarehouse), ("to_shop", configuration.folders.toShop)] {
+            if let l = Spool.parseRemote(value) { remote[role] = l }
+        }
+        self.remote = remote
+        // A remote folder keeps its address as its "path": it is never used as a local path.
+        func resolve(_ p: String) -> String { p.hasPrefix("sftp://") ? p : Spool.absolute(p, base: absoluteRoot) }
         inbox = resolve(configuration.folders.inbox)
         outbox = resolve(configuration.folders.outbox)
         fromWarehouse = resolve(configuration.folders.fromWarehouse)
@@ -50,6 +60,20 @@ public struct Spool: Sendable {
         let config = try SpoolConfiguration.load(from: FileSystem.join(absolute(root, base: FileManager.default.currentDirectoryPath), "edidrop.toml"))
         return Spool(root: root, configuration: config)
     }
+
+    static func parseRemote(_ value: String) -> SFTPLocation? {
+        value.hasPrefix("sftp://") ? SFTPLocation(url: value) : nil
+    }
+
+    public func remoteLocation(for channel: Channel) -> SFTPLocation? {
+        remote[channel == .orders ? "inbox" : "from_warehouse"]
+    }
+
+    public func remoteLocation(for target: DeliveryTarget) -> SFTPLocation? {
+        remote[target == .outbox ? "outbox" : "to_shop"]
+    }
+
+    public func isRemote(_ folder: String) -> Bool { folder.hasPrefix("sftp://") }
 
     public func inputFolder(for channel: Channel) -> String {
         switch channel {
@@ -77,7 +101,7 @@ public struct Spool: Sendable {
     }
 
     public func createFolders() throws {
-        for folder in allFolders { try FileSystem.makeDirectories(folder) }
+        for folder in allFolders where !isRemote(folder) { try FileSystem.makeDirectories(folder) }
     }
 
     /// A path relative to the spool root when it lies inside it, for the ledger and reports.
@@ -107,6 +131,8 @@ public struct Spool: Sendable {
     to_shop = "to-shop"                # edidrop -> shop: stock feeds, tracking files
     archive = "archive"                # originals that were processed, by local date
     rejected = "rejected"              # originals that were rejected, with their reports
+    # Any of inbox, outbox, from_warehouse, to_shop may be "sftp://USER@HOST:PORT/PATH" (see [sftp]).
+    require_mount = false              # deliver only into mount points (an sshfs share that dropped is not one)
 
     [intake]
     settle = 2.0          # seconds a file must stay unchanged before it is taken (more for SFTP mounts)
@@ -115,9 +141,32 @@ public struct Spool: Sendable {
     max_file_size = "1GiB"
     encoding = "windows-1250"  # how a file that is not UTF-8 and has no BOM is read (or "iso-8859-2")
 
+    [reports]
+    language = "en"        # words of the text and HTML reports: "en" or "pl" (codes stay the same)
+
     [expectations]         # when to call the link quiet: `edidrop status --check` exits 1 then
     # stock_report_every = "6h"   # a stock report at least this often
     # shipment_within = "48h"     # a shipment confirmation within this long after an order was delivered
+
+    [outbox]
+    format = "edidrop-xml"  # what the warehouse receives per order: "edidrop-xml" (ORDER_<id>.xml, urn:edidrop:orders:1),
+                            # "ubl" (ORDER_<id>.xml, a UBL 2.1 Order) or "csv" (ORDER_<id>.csv, the canonical columns)
+
+    # The shop's own orders CSV layout (README: "The shop's own CSV layout"). A file whose header
+    # holds the column named for order_id is read with this mapping; unnamed fields keep their
+    # canonical column name.
+    # [formats.orders_csv]
+    # date_formats = ["DD.MM.YYYY", "YYYY-MM-DD"]   # also "DD/MM/YYYY" or "MM/DD/YYYY"
+    # decimal_separator = "auto"                     # "comma", "point" or "auto"
+    # [formats.orders_csv.columns]
+    # order_id = "Nr zamówienia"
+    # customer_name = "Klient"
+    # street = "Ulica"
+    # city = "Miasto"
+    # postcode = "Kod pocztowy"
+    # country = "Kraj"
+    # sku = "Indeks"
+    # quantity = "Ilość"
 
     """
 }

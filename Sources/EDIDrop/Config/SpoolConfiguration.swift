@@ -5,6 +5,10 @@ import TOMLKit
 /// data; paths are resolved against the spool by `Spool`.
 public struct SpoolConfiguration: Sendable, Equatable {
     public struct Folders: Sendable, Equatable {
+        /// Delivery folders (outbox, to_shop) must be mount points: when an sshfs share
+        /// drops, its mount point is an empty local folder, and a file written there would
+        /// never reach the warehouse. With this set, deliveries wait for the mount instead.
+        public var requireMount = false
         public var inbox = "inbox"
         public var outbox = "outbox"
         public var fromWarehouse = "from-warehouse"
@@ -31,9 +35,65 @@ public struct SpoolConfiguration: Sendable, Equatable {
         public var shipmentWithin: Double?
     }
 
+    /// What the warehouse receives in outbox/.
+    public enum OutboxFormat: String, Sendable, Equatable, CaseIterable {
+        /// The canonical orders XML (urn:edidrop:orders:1), one order per file.
+        case edidropXML = "edidrop-xml"
+        /// One OASIS UBL 2.1 Order document per order.
+        case ubl
+        /// The canonical orders CSV columns, one row per order line.
+        case csv
+    }
+
+    public struct Outbox: Sendable, Equatable {
+        public var format: OutboxFormat = .edidropXML
+    }
+
+    /// The shop's own orders CSV layout (`[formats.orders_csv]`): its column headers for
+    /// our field names, and how it writes dates and amounts. Applies only to files read
+    /// with that layout; the canonical layout and Shopify exports keep their own rules.
+    public struct OrdersCSVLayout: Sendable, Equatable {
+        /// Canonical field name (`order_id`, …) -> the shop's column header. Fields not
+        /// named here are looked for under their canonical name.
+        public var columns: [String: String] = [:]
+        public var dateFormats: [DateFormat] = DateFormat.defaults
+        public var decimalSeparator: DecimalSeparator = .auto
+
+        /// The header that holds `field` in the shop's files.
+        public func header(for field: String) -> String { columns[field] ?? field }
+    }
+
+    public struct Formats: Sendable, Equatable {
+        public var ordersCSV = OrdersCSVLayout()
+    }
+
     public var folders = Folders()
     public var intake = Intake()
     public var expectations = Expectations()
+    /// `[sftp]`: how `sftp://USER@HOST:PORT/PATH` folders are reached.
+    public struct SFTP: Sendable, Equatable {
+        public var identityFile: String?
+        public var knownHosts: String?
+        /// Remote folder (relative to the input folder, or absolute) where taken files are
+        /// moved after the ledger commit; empty: they are deleted.
+        public var processed = "processed"
+        public var timeout: Double = 30
+    }
+
+    public var sftp = SFTP()
+
+    /// `[reports] language`: the words of text and HTML reports (codes stay the same).
+    public var reportLanguage: ReportLanguage = .en
+    public var outbox = Outbox()
+    public var formats = Formats()
+    /// `[web]`: the web console (`edidrop serve`).
+    public var web = Web()
+
+    public struct Web: Sendable, Equatable {
+        /// The token every request to the console must carry; required to serve on any
+        /// address but loopback (`--token` and `EDIDROP_WEB_TOKEN` take precedence).
+        public var token: String?
+    }
 
     public init() {}
 
@@ -64,7 +124,8 @@ public struct SpoolConfiguration: Sendable, Equatable {
         }
         var config = SpoolConfiguration()
         var reader = KeyReader(table: table, file: name)
-        try reader.section("folders", known: ["inbox", "outbox", "from_warehouse", "to_shop", "archive", "rejected"]) { s in
+        try reader.section("folders", known: ["inbox", "outbox", "from_warehouse", "to_shop", "archive", "rejected", "require_mount"]) { s in
+            if let v = try s.bool("require_mount") { config.folders.requireMount = v }
             config.folders.inbox = try s.string("inbox") ?? config.folders.inbox
             config.folders.outbox = try s.string("outbox") ?? config.folders.outbox
             config.folders.fromWarehouse = try s.string("from_warehouse") ?? config.folders.fromWarehouse
@@ -95,8 +156,113 @@ public struct SpoolConfiguration: Sendable, Equatable {
             config.expectations.stockReportEvery = try s.duration("stock_report_every")
             config.expectations.shipmentWithin = try s.duration("shipment_within")
         }
-        try reader.rejectUnknownSections(known: ["folders", "intake", "expectations"])
+        try reader.section("outbox", known: ["format"]) { s in
+            if let v = try s.string("format") {
+                guard let f = OutboxFormat(rawValue: v.lowercased()) else {
+                    throw Problem(message: "\(name): [outbox] format \"\(v)\" is not one of "
+                                  + OutboxFormat.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                config.outbox.format = f
+            }
+        }
+        try reader.section("formats", known: ["orders_csv"]) { s in
+            guard let value = s.table["orders_csv"] else { return }
+            guard let layout = value.table else {
+                throw Problem(message: "\(name): formats.orders_csv must be a table ([formats.orders_csv])")
+            }
+            config.formats.ordersCSV = try parseOrdersCSVLayout(layout, file: name)
+        }
+        try reader.section("sftp", known: ["identity_file", "known_hosts", "processed", "timeout"]) { s in
+            config.sftp.identityFile = try s.string("identity_file")
+            config.sftp.knownHosts = try s.string("known_hosts")
+            if let v = try s.string("processed") { config.sftp.processed = v }
+            if let v = try s.number("timeout", min: 1) { config.sftp.timeout = v }
+        }
+        let folders = [config.folders.inbox, config.folders.outbox, config.folders.fromWarehouse, config.folders.toShop]
+        for f in folders where f.hasPrefix("sftp://") {
+            guard Spool.parseRemote(f) != nil else {
+                throw Problem(message: "\(name): [folders] \"\(f)\" is not a valid sftp://USER@HOST:PORT/PATH address")
+            }
+            if config.sftp.identityFile == nil || config.sftp.knownHosts == nil {
+                throw Problem(message: "\(name): [folders] uses \(f): set [sftp] identity_file and known_hosts (strict host-key checking)")
+            }
+        }
+        for f in [config.folders.archive, config.folders.rejected] where f.hasPrefix("sftp://") {
+            throw Problem(message: "\(name): [folders] archive and rejected must be local folders, not \(f)")
+        }
+        try reader.section("reports", known: ["language"]) { s in
+            if let v = try s.string("language") {
+                guard let l = ReportLanguage(rawValue: v.lowercased()) else {
+                    throw Problem(message: "\(name): [reports] language \"\(v)\" is not one of en, pl")
+                }
+                config.reportLanguage = l
+            }
+        }
+        try reader.section("web", known: ["token"]) { s in
+            config.web.token = try s.string("token")
+        }
+        try reader.rejectUnknownSections(known: ["folders", "intake", "expectations", "outbox", "formats", "reports", "sftp", "web"])
         return config
+    }
+
+    /// `[formats.orders_csv]` and its `columns` table. Every mistake names the key, since a
+    /// silently ignored mapping would make every file of the shop UNKNOWN_FORMAT.
+    static func parseOrdersCSVLayout(_ table: TOMLTable, file: String) throws -> OrdersCSVLayout {
+        let section = "formats.orders_csv"
+        var layout = OrdersCSVLayout()
+        let known = ["columns", "date_formats", "decimal_separator"]
+        for key in table.keys where !known.contains(key) {
+            throw Problem(message: "\(file): [\(section)] has no key \"\(key)\" (known: \(known.joined(separator: ", ")))")
+        }
+        if let v = table["decimal_separator"] {
+            guard let text = v.string, let sep = DecimalSeparator(rawValue: text.lowercased()) else {
+                throw Problem(message: "\(file): [\(section)] decimal_separator must be \"comma\", \"point\" or \"auto\"")
+            }
+            layout.decimalSeparator = sep
+        }
+        if let v = table["date_formats"] {
+            let choices = DateFormat.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+            guard let array = v.array else {
+                throw Problem(message: "\(file): [\(section)] date_formats must be a list such as [\"DD.MM.YYYY\"] of \(choices)")
+            }
+            var formats: [DateFormat] = []
+            for item in array {
+                guard let text = item.string, let f = DateFormat(rawValue: text.uppercased()) else {
+                    throw Problem(message: "\(file): [\(section)] date_formats: \(item.string.map { "\"\($0)\"" } ?? "a value") is not one of \(choices)")
+                }
+                if !formats.contains(f) { formats.append(f) }
+            }
+            if formats.isEmpty {
+                throw Problem(message: "\(file): [\(section)] date_formats must name at least one of \(choices)")
+            }
+            // 03/04/2026 is a date either way, so no check could ever catch the wrong reading.
+            if formats.contains(.slashedDMY) && formats.contains(.slashedMDY) {
+                throw Problem(message: "\(file): [\(section)] date_formats cannot hold both DD/MM/YYYY and MM/DD/YYYY: 03/04/2026 would be ambiguous")
+            }
+            layout.dateFormats = formats
+        }
+        if let v = table["columns"] {
+            guard let columns = v.table else {
+                throw Problem(message: "\(file): [\(section).columns] must be a table of field = \"column header\"")
+            }
+            let fields = OrdersCSVReader<BytesSource>.columns
+            var taken: [String: String] = [:]
+            for key in columns.keys.sorted() {
+                guard fields.contains(key) else {
+                    throw Problem(message: "\(file): [\(section).columns] has no field \"\(key)\" (fields: \(fields.joined(separator: ", ")))")
+                }
+                guard let header = columns[key]?.string, !header.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw Problem(message: "\(file): [\(section).columns] \(key) must be the shop's column header, a non-empty string")
+                }
+                let normalized = CSVColumns.normalized(header)
+                if let other = taken[normalized] {
+                    throw Problem(message: "\(file): [\(section).columns] \(other) and \(key) both name the column \"\(header)\"")
+                }
+                taken[normalized] = key
+                layout.columns[key] = header
+            }
+        }
+        return layout
     }
 
     /// "90s", "30m", "6h", "2d" -> seconds; a bare number is hours.

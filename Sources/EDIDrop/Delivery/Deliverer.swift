@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import SFTPSupport
 
 /// Step 4 of the protocol: puts each recorded outgoing message into its folder exactly
 /// once. Write `.NAME.tmp`, fsync it, mark `delivering`, rename to `NAME`, fsync the
@@ -11,21 +12,25 @@ public struct Deliverer {
     let clock: any Clock
     let crash: CrashSwitch
     let logger: Logger
+    /// Connections for `sftp://` target folders.
+    var remotes: RemoteFolders? = nil
 
     public struct Summary: Sendable, Equatable {
         public var delivered = 0
         public var failed = 0
+        /// Messages that failed in this call (each counts one attempt).
+        public var failedIDs: Set<Int64> = []
     }
 
     static func tempName(_ name: String) -> String { ".\(name).tmp" }
 
     /// Delivers every message that is due (pending or delivering, and not waiting for a retry).
     @discardableResult
-    public func deliverDue(fileID: Int64? = nil) throws -> Summary {
-        let now = Timestamp.iso(clock.now())
+    public func deliverDue(fileID: Int64? = nil, ignoringBackoff: Bool = false, excluding: Set<Int64> = []) throws -> Summary {
+        let now = ignoringBackoff ? "9999" : Timestamp.iso(clock.now())
         let due = try ledger.read { db in
             try OutboxMessage.fetchAll(db, sql: """
-                SELECT * FROM outbox WHERE state != 'delivered'
+                SELECT * FROM outbox WHERE state IN ('pending', 'delivering')
                   AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
                   AND (? IS NULL OR file_id = ?)
                 ORDER BY id
@@ -36,12 +41,13 @@ public struct Deliverer {
         for message in due {
             // One failure in a folder (full, gone, read-only) will fail the rest there too:
             // leave them for the next retry instead of hammering it.
-            if failedFolders.contains(message.target) { continue }
+            if failedFolders.contains(message.target) || excluding.contains(message.id ?? -1) { continue }
             do {
                 try deliver(message)
                 summary.delivered += 1
             } catch {
                 summary.failed += 1
+                summary.failedIDs.insert(message.id ?? -1)
                 failedFolders.insert(message.target)
                 try recordFailure(message, error)
             }
@@ -50,6 +56,10 @@ public struct Deliverer {
     }
 
     func deliver(_ message: OutboxMessage) throws {
+        if let location = spool.remoteLocation(for: message.target) {
+            guard let remotes else { throw SFTPError(.connect, "no SFTP credentials configured") }
+            return try remotes.with(location) { try deliverRemote(message, location: location, over: $0) }
+        }
         let folder = spool.folder(for: message.target)
         let temp = FileSystem.join(folder, Self.tempName(message.name))
         let final = FileSystem.join(folder, message.name)
@@ -66,6 +76,9 @@ public struct Deliverer {
         guard try FileSystem.status(folder)?.kind == .directory else {
             throw SystemError("deliver", folder, errno: ENOENT)
         }
+        if spool.configuration.folders.requireMount && !FileSystem.isMountPoint(folder) {
+            throw SystemError("deliver (require_mount: the share is not mounted)", folder, errno: ENOTCONN)
+        }
         try FileSystem.writeDurably(Array(message.content), to: temp)
         crash.reached(.afterTempWrite)
         try ledger.write { db in
@@ -80,10 +93,64 @@ public struct Deliverer {
         crash.reached(.afterMarkDelivered)
     }
 
+    /// The same protocol over SFTP: upload under the temp name (fsync@openssh.com where the
+    /// server has it), mark `delivering`, rename (plain SFTP rename, which refuses to replace),
+    /// mark `delivered`. SFTP has no folder fsync; the rename is the server's.
+    private func deliverRemote(_ message: OutboxMessage, location: SFTPLocation, over c: SFTPConnection) throws {
+        let temp = RemoteFolders.join(location.path, Self.tempName(message.name))
+        let final = RemoteFolders.join(location.path, message.name)
+        if message.state == .delivering {
+            let t = try c.stat(temp), f = try c.stat(final)
+            if t != nil && f == nil {
+                try c.rename(temp, final)
+            } else if t != nil, f != nil {
+                // OpenSSH renames by link + unlink: a cut in between leaves both names on
+                // the same bytes. Anything else there is not ours.
+                guard try sameContent(c, final, message.content) else {
+                    throw DeliveryConflict(name: message.name, folder: location.description)
+                }
+                try c.remove(temp)
+            }
+            try markDelivered(message)
+            return
+        }
+        if try c.stat(temp) != nil { try c.remove(temp) }
+        try c.upload(Array(message.content), to: temp, exclusive: true)
+        crash.reached(.afterTempWrite)
+        try ledger.write { db in
+            try db.execute(sql: "UPDATE outbox SET state = 'delivering' WHERE id = ?", arguments: [message.id])
+        }
+        crash.reached(.afterMarkDelivering)
+        do {
+            try c.rename(temp, final)
+        } catch let e as SFTPError where e.kind == .alreadyExists {
+            throw DeliveryConflict(name: message.name, folder: location.description)
+        }
+        crash.reached(.afterRename)
+        crash.reached(.beforeFolderSync)
+        try markDelivered(message)
+        crash.reached(.afterMarkDelivered)
+    }
+
+    private func sameContent(_ c: SFTPConnection, _ remote: String, _ content: Data) throws -> Bool {
+        guard let entry = try c.stat(remote), entry.size == Int64(content.count) else { return false }
+        let local = NSTemporaryDirectory() + "edidrop-compare-\(UUID().uuidString)"
+        defer { try? FileSystem.removeFile(local) }
+        _ = try c.download(remote, to: local)
+        return (try? Data(contentsOf: URL(fileURLWithPath: local))) == content
+    }
+
     private func renameIntoPlace(temp: String, final: String, message: OutboxMessage) throws {
         do {
             try FileSystem.renameNoReplace(from: temp, to: final)
         } catch let e as SystemError where e.errno == EEXIST {
+            // Where renames go through link + unlink, a crash between the two leaves the
+            // temp name and the final name on the same file: the delivery did happen.
+            if let t = try FileSystem.status(temp), let f = try FileSystem.status(final),
+               t.inode == f.inode, t.device == f.device {
+                try FileSystem.removeFile(temp)
+                return
+            }
             // Something else already holds the name. Overwriting could replace a file the
             // warehouse has not read yet; keep ours aside and let a person decide.
             throw DeliveryConflict(name: message.name, folder: spool.folder(for: message.target))
@@ -99,8 +166,9 @@ public struct Deliverer {
                 try db.execute(sql: "UPDATE orders SET status = 'sent', sent_at = ? WHERE id = ? AND status = 'received'",
                                arguments: [now, order])
             }
+            let folder = spool.folder(for: message.target)
             try FileEvent(fileId: message.fileId, at: now, event: "delivered",
-                          detail: "\(spool.relative(spool.folder(for: message.target)))/\(message.name)").insert(db)
+                          detail: spool.isRemote(folder) ? RemoteFolders.join(folder, message.name) : "\(spool.relative(folder))/\(message.name)").insert(db)
         }
         logger.info("delivered", metadata: ["file.id": "\(message.fileId)", "message.name": "\(message.name)"])
     }

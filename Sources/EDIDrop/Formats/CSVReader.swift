@@ -180,20 +180,12 @@ public struct CSVReader<Source: ByteSource> {
     // MARK: Delimiter
 
     private mutating func start(_ p: UnsafeMutablePointer<UInt8>) throws {
-        // Delimiter detection wants the whole first line at hand (up to a full buffer).
-        var scanned = 0
-        var sawText = false
+        // Delimiter detection wants the whole first line at hand (up to a full buffer),
+        // and "line" as the detection itself reads it: a quoted header name may hold a line
+        // break. Stopping at the first physical line break instead would make the verdict
+        // depend on how the source happened to split its reads.
         while try refill(p) {
-            while scanned < end {
-                let b = p[scanned]
-                if b == lineFeed || b == carriageReturn {
-                    if sawText { break }
-                } else {
-                    sawText = true
-                }
-                scanned += 1
-            }
-            if scanned < end || end == Self.chunkSize { break }
+            if Self.scanFirstLine(p + pos, end - pos).lineEnd != nil || end == Self.chunkSize { break }
         }
         // A UTF-8 BOM that reached this far would otherwise stick to the first column name.
         if end - pos >= 3 && p[pos] == 0xEF && p[pos + 1] == 0xBB && p[pos + 2] == 0xBF {
@@ -207,15 +199,26 @@ public struct CSVReader<Source: ByteSource> {
 
     /// Counts ';', ',' and TAB outside quotes in the first non-empty line (a header
     /// longer than the 64 KiB buffer is judged by what fits).
+    static func detectDelimiter(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt8 {
+        let scan = scanFirstLine(p, n)
+        let (semicolons, commas, tabs) = (scan.semicolons, scan.commas, scan.tabs)
+        if semicolons == 0 && commas == 0 && tabs == 0 { return 0x2C }
+        if semicolons >= tabs && semicolons >= commas { return 0x3B }
+        if tabs >= commas { return 0x09 }
+        return 0x2C
+    }
+
+    /// The first non-empty line as delimiter detection reads it: candidate delimiters
+    /// outside quotes, and where the line ends (nil when it does not end within `n` bytes).
     /// Which character separates fields is not known yet, so a quote counts as opening
     /// when it begins the line or follows any of the candidates.
-    static func detectDelimiter(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt8 {
+    static func scanFirstLine(_ p: UnsafePointer<UInt8>, _ n: Int) -> (semicolons: Int, commas: Int, tabs: Int, lineEnd: Int?) {
         var i = 0
         while i < n && (p[i] == lineFeed || p[i] == carriageReturn) { i += 1 }
         var semicolons = 0, commas = 0, tabs = 0
         var inQuotes = false
         var atFieldStart = true
-        scan: while i < n {
+        while i < n {
             let b = p[i]
             if inQuotes {
                 if b == quote {
@@ -223,6 +226,9 @@ public struct CSVReader<Source: ByteSource> {
                         i += 2
                         continue
                     }
+                    // A quote that is the last byte seen may be the first of a doubled
+                    // pair; the line cannot be said to end before the next byte is known.
+                    if i + 1 == n { return (semicolons, commas, tabs, nil) }
                     inQuotes = false
                 }
                 i += 1
@@ -242,16 +248,13 @@ public struct CSVReader<Source: ByteSource> {
                 tabs += 1
                 atFieldStart = true
             case lineFeed, carriageReturn:
-                break scan
+                return (semicolons, commas, tabs, i)
             default:
                 atFieldStart = false
             }
             i += 1
         }
-        if semicolons == 0 && commas == 0 && tabs == 0 { return 0x2C }
-        if semicolons >= tabs && semicolons >= commas { return 0x3B }
-        if tabs >= commas { return 0x09 }
-        return 0x2C
+        return (semicolons, commas, tabs, nil)
     }
 
     // MARK: Records

@@ -4,33 +4,52 @@ import XMLSupport
 public enum DocumentFormat: String, Codable, Sendable, CaseIterable {
     case ordersCSV = "orders-csv"
     case ordersXML = "orders-xml"
+    case customOrdersCSV = "custom-orders-csv"
+    case shopifyOrdersCSV = "shopify-orders-csv"
+    case ublOrder = "ubl-order"
     case stockCSV = "stock-csv"
     case stockXML = "stock-xml"
+    case ublInventoryReport = "ubl-inventory-report"
     case shipmentsCSV = "shipments-csv"
     case shipmentsXML = "shipments-xml"
+    case ublDespatchAdvice = "ubl-despatch-advice"
 
     public var title: String {
         switch self {
         case .ordersCSV: return "canonical orders CSV"
         case .ordersXML: return "canonical orders XML (urn:edidrop:orders:1)"
+        case .customOrdersCSV: return "the shop's own orders CSV ([formats.orders_csv.columns])"
+        case .shopifyOrdersCSV: return "Shopify orders export CSV"
+        case .ublOrder: return "UBL 2.1 Order XML"
         case .stockCSV: return "stock report CSV"
         case .stockXML: return "stock report XML (urn:edidrop:stock:1)"
+        case .ublInventoryReport: return "UBL 2.1 InventoryReport XML"
         case .shipmentsCSV: return "shipment confirmations CSV"
         case .shipmentsXML: return "shipment confirmations XML (urn:edidrop:shipments:1)"
+        case .ublDespatchAdvice: return "UBL 2.1 DespatchAdvice XML"
         }
     }
 }
 
 /// An opened document, ready to be read record by record.
-public enum OpenedDocument {
-    case orders(DocumentFormat, any OrderDraftReader)
-    case stock(DocumentFormat, any RecordReader<StockLineDraft>)
-    case shipments(DocumentFormat, any RecordReader<ShipmentDraft>)
+public struct OpenedDocument {
+    public enum Content {
+        case orders(any OrderDraftReader)
+        case stock(any RecordReader<StockLineDraft>)
+        case shipments(any RecordReader<ShipmentDraft>)
+    }
 
-    public var format: DocumentFormat {
-        switch self {
-        case .orders(let f, _), .stock(let f, _), .shipments(let f, _): return f
-        }
+    public var format: DocumentFormat
+    /// How the text is decoded when that is not what the byte sniffer said: an XML
+    /// document is decoded by libxml2 from its own declaration (e.g. "ISO-8859-2 (declared
+    /// in the XML declaration)"). Nil: the sniffer's description holds.
+    public var encoding: String?
+    public var content: Content
+
+    public init(format: DocumentFormat, encoding: String? = nil, content: Content) {
+        self.format = format
+        self.encoding = encoding
+        self.content = content
     }
 }
 
@@ -41,7 +60,7 @@ public enum DocumentOpener {
                             schemas: CompiledSchemas, configuration: SpoolConfiguration) -> Result<OpenedDocument, Diagnostic> {
         let head = identity.head
         if looksLikeXML(head, encoding: identity.encoding) {
-            return openXML(path: path, channel: channel, schemas: schemas)
+            return openXML(path: path, channel: channel, schemas: schemas, identity: identity)
         }
         if identity.encoding.encoding != .utf16LE, identity.encoding.encoding != .utf16BE,
            let nul = head.firstIndex(of: 0) {
@@ -49,7 +68,7 @@ public enum DocumentOpener {
             return .failure(Diagnostic(.unknownFormat, line: line,
                                        message: "the file holds binary data (a NUL byte at line \(line)), not CSV or XML text"))
         }
-        return openCSV(path: path, identity: identity, channel: channel)
+        return openCSV(path: path, identity: identity, channel: channel, configuration: configuration)
     }
 
     /// The first thing after a BOM and white space is `<`.
@@ -67,7 +86,9 @@ public enum DocumentOpener {
         return first == UInt8(ascii: "<")
     }
 
-    static func openXML(path: String, channel: Channel, schemas: CompiledSchemas) -> Result<OpenedDocument, Diagnostic> {
+    static func openXML(path: String, channel: Channel, schemas: CompiledSchemas,
+                        identity: FileIdentity) -> Result<OpenedDocument, Diagnostic> {
+        let sniffed = identity.encoding
         // First a schema-less look at the root element, to choose the schema.
         guard let probeSource = try? FileSource(path: path) else {
             return .failure(Diagnostic(.unreadable, message: "the file could not be opened"))
@@ -82,34 +103,94 @@ public enum DocumentOpener {
                 ?? Diagnostic(.malformed, message: "the XML document has no root element")
             return .failure(problem)
         }
-        func reader(_ schema: XMLSchema) -> XMLStreamReader? {
+        if let mislabelled = declaredSingleByteButUTF8(probe.encodingName, sniffed: sniffed, path: path, head: identity.head) {
+            return .failure(mislabelled)
+        }
+        let encoding = xmlEncodingDescription(probe.encodingName, sniffed: sniffed)
+        func reader(_ schema: XMLSchema?) -> XMLStreamReader? {
             guard let source = try? FileSource(path: path) else { return nil }
             return XMLStreamReader(documentName: path, schema: schema) { try source.read(into: $0) }
         }
+        func opened(_ format: DocumentFormat, _ content: Content) -> Result<OpenedDocument, Diagnostic> {
+            .success(OpenedDocument(format: format, encoding: encoding, content: content))
+        }
+        typealias Content = OpenedDocument.Content
         let unopenable = Diagnostic(.unreadable, message: "the file could not be opened")
         switch (channel, root.namespaceURI, root.localName) {
         case (.orders, Schemas.ordersNamespace?, "orders"):
             guard let r = reader(schemas.orders) else { return .failure(unopenable) }
-            return .success(.orders(.ordersXML, OrdersXMLReader(reader: r)))
+            return opened(.ordersXML, .orders(OrdersXMLReader(reader: r)))
+        case (.orders, UBL.orderNamespace?, "Order"):
+            // UBL documents are read without their (large, multi-file) schema: the fields
+            // edidrop uses are checked by the same rules as every other order.
+            guard let r = reader(nil) else { return .failure(unopenable) }
+            return opened(.ublOrder, .orders(UBLOrderReader(reader: r)))
         case (.warehouse, Schemas.stockNamespace?, "stock"):
             guard let r = reader(schemas.stock) else { return .failure(unopenable) }
-            return .success(.stock(.stockXML, XMLRecordReader(reader: r, namespace: Schemas.stockNamespace, element: "item",
-                                                              map: WarehouseLayouts.stockItem)))
+            return opened(.stockXML, .stock(XMLRecordReader(reader: r, namespace: Schemas.stockNamespace, element: "item",
+                                                             map: WarehouseLayouts.stockItem)))
+        case (.warehouse, UBL.inventoryReportNamespace?, "InventoryReport"):
+            guard let r = reader(nil) else { return .failure(unopenable) }
+            return opened(.ublInventoryReport, .stock(UBLInventoryReportReader(reader: r)))
         case (.warehouse, Schemas.shipmentsNamespace?, "shipments"):
             guard let r = reader(schemas.shipments) else { return .failure(unopenable) }
-            return .success(.shipments(.shipmentsXML, XMLRecordReader(reader: r, namespace: Schemas.shipmentsNamespace, element: "shipment",
-                                                                      map: WarehouseLayouts.shipmentElement)))
+            return opened(.shipmentsXML, .shipments(XMLRecordReader(reader: r, namespace: Schemas.shipmentsNamespace, element: "shipment",
+                                                                     map: WarehouseLayouts.shipmentElement)))
+        case (.warehouse, UBL.despatchAdviceNamespace?, "DespatchAdvice"):
+            guard let r = reader(nil) else { return .failure(unopenable) }
+            return opened(.ublDespatchAdvice, .shipments(UBLDespatchAdviceReader(reader: r)))
         default:
             let ns = root.namespaceURI.map { " in namespace \($0)" } ?? " without a namespace"
             let expected = channel == .orders
-                ? "<orders xmlns=\"urn:edidrop:orders:1\">"
-                : "a stock report or shipment confirmation"
+                ? "<orders xmlns=\"urn:edidrop:orders:1\"> or a UBL 2.1 <Order xmlns=\"\(UBL.orderNamespace)\">"
+                : "a stock report (<stock xmlns=\"urn:edidrop:stock:1\"> or UBL 2.1 InventoryReport) or a shipment confirmation"
+                    + " (<shipments xmlns=\"urn:edidrop:shipments:1\"> or UBL 2.1 DespatchAdvice)"
             return .failure(Diagnostic(.unknownFormat, line: root.line,
                                        message: "the root element is <\(root.localName)>\(ns); expected \(expected)"))
         }
     }
 
-    static func openCSV(path: String, identity: FileIdentity, channel: Channel) -> Result<OpenedDocument, Diagnostic> {
+    /// libxml2 decodes an XML document by its byte order mark or its declaration, not by
+    /// the configured fallback, so when the two differ the ledger should say what libxml2
+    /// used. Nil when the sniffer's description already holds.
+    static func xmlEncodingDescription(_ name: String?, sniffed: EncodingDetection) -> String? {
+        guard let name else { return nil }
+        let known = TextEncoding(configName: name)
+        if known == sniffed.encoding && !sniffed.fallbackUsed { return nil }
+        if known == .utf8 {
+            return "UTF-8 (the XML default; the bytes are not all valid UTF-8)"
+        }
+        return "\(known?.rawValue ?? name.uppercased()) (declared in the XML document)"
+    }
+
+    /// A document that declares a single-byte encoding (ISO-8859-1, windows-1250, …) while
+    /// its bytes are UTF-8 with letters beyond ASCII: read as declared, "Łódź" would reach
+    /// the warehouse as "Å\u{81}Ã³dÅº". Exporters that write UTF-8 under a copied
+    /// declaration do this; UTF-8 multi-byte sequences almost never occur in real
+    /// single-byte text, so the contradiction is refused rather than guessed away.
+    static func declaredSingleByteButUTF8(_ declared: String?, sniffed: EncodingDetection, path: String,
+                                          head: [UInt8]) -> Diagnostic? {
+        guard let declared, sniffed.encoding == .utf8, sniffed.bomLength == 0, !sniffed.fallbackUsed else { return nil }
+        let key = declared.uppercased().filter { $0 != "-" && $0 != "_" }
+        guard !key.hasPrefix("UTF"), !key.hasPrefix("UCS"), key != "USASCII", key != "ASCII" else { return nil }
+        guard head.contains(where: { $0 >= 0x80 }) || fileHasNonASCII(path) else { return nil }
+        return Diagnostic(.encoding, line: 1,
+                          message: "the document declares encoding=\"\(declared)\" but its bytes are UTF-8: read as \(declared), every letter beyond ASCII would reach the warehouse garbled",
+                          hint: "declare encoding=\"UTF-8\" (or save the file in \(declared))")
+    }
+
+    private static func fileHasNonASCII(_ path: String) -> Bool {
+        guard let source = try? FileSource(path: path) else { return false }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
+        defer { buffer.deallocate() }
+        while let n = try? source.read(into: buffer), n > 0 {
+            if buffer[0..<n].contains(where: { $0 >= 0x80 }) { return true }
+        }
+        return false
+    }
+
+    static func openCSV(path: String, identity: FileIdentity, channel: Channel,
+                        configuration: SpoolConfiguration) -> Result<OpenedDocument, Diagnostic> {
         guard let source = try? FileSource(path: path) else {
             return .failure(Diagnostic(.unreadable, message: "the file could not be opened"))
         }
@@ -127,33 +208,80 @@ public enum DocumentOpener {
         guard let header else {
             return .failure(Diagnostic(.emptyFile, line: 1, message: "the file holds no text but a byte order mark or blank lines"))
         }
+        // Spaces and tabs alone are no header a person wrote: an empty file, not an unknown
+        // layout. (A header of delimiters only, ";;;", is a layout, just an unknown one.)
+        if header.fields.count == 1, header.fields[0].value.trimmingSpaces.isEmpty {
+            var blank = true
+            while blank {
+                do {
+                    guard let record = try probe.next() else { break }
+                    blank = record.fields.allSatisfy { $0.value.trimmingSpaces.isEmpty }
+                } catch {
+                    blank = false // a broken file is reported by the reader that follows
+                }
+            }
+            if blank {
+                return .failure(Diagnostic(.emptyFile, line: 1, message: "the file holds nothing but spaces, tabs and line breaks"))
+            }
+        }
         let names = CSVColumns(header: header).names
         func fresh() -> CSVReader<TranscodingSource<FileSource>>? {
             guard let source = try? FileSource(path: path) else { return nil }
             return CSVReader(source: TranscodingSource(base: source, detection: identity.encoding), delimiter: probe.delimiter)
         }
-        let unopenable = Diagnostic(.unreadable, message: "the file could not be opened")
+        func opened(_ format: DocumentFormat, _ content: (CSVReader<TranscodingSource<FileSource>>) -> OpenedDocument.Content)
+            -> Result<OpenedDocument, Diagnostic> {
+            guard let csv = fresh() else { return .failure(Diagnostic(.unreadable, message: "the file could not be opened")) }
+            return .success(OpenedDocument(format: format, content: content(csv)))
+        }
+        let layout = configuration.formats.ordersCSV
         switch channel {
+        case .orders where !layout.columns.isEmpty && names.contains(CSVColumns.normalized(layout.header(for: "order_id"))):
+            // The shop's own layout wins over the canonical one: a mapping that renames only
+            // some columns still keeps `order_id` and must be read with the mapping.
+            return opened(.customOrdersCSV) { .orders(OrdersCSVReader(csv: $0, columns: layout.columns)) }
         case .orders where names.contains("order_id"):
-            guard let csv = fresh() else { return .failure(unopenable) }
-            return .success(.orders(.ordersCSV, OrdersCSVReader(csv: csv)))
+            return opened(.ordersCSV) { .orders(OrdersCSVReader(csv: $0)) }
+        case .orders where ShopifyOrdersReader<FileSource>.matches(names):
+            return opened(.shopifyOrdersCSV) { .orders(ShopifyOrdersReader(csv: $0)) }
         case .warehouse where names.contains("tracking_number") || (names.contains("order_id") && names.contains("shipped_at")):
-            guard let csv = fresh() else { return .failure(unopenable) }
-            return .success(.shipments(.shipmentsCSV, CSVRecordReader(csv: csv, required: WarehouseLayouts.shipmentRequired,
-                                                                      layout: WarehouseLayouts.shipmentColumns, map: WarehouseLayouts.shipment)))
+            return opened(.shipmentsCSV) {
+                .shipments(CSVRecordReader(csv: $0, required: WarehouseLayouts.shipmentRequired,
+                                           layout: WarehouseLayouts.shipmentColumns, map: WarehouseLayouts.shipment))
+            }
         case .warehouse where names.contains("sku") && (names.contains("available") || names.contains("as_of")):
-            guard let csv = fresh() else { return .failure(unopenable) }
-            return .success(.stock(.stockCSV, CSVRecordReader(csv: csv, required: WarehouseLayouts.stockRequired,
-                                                              layout: WarehouseLayouts.stockColumns, map: WarehouseLayouts.stockLine)))
+            return opened(.stockCSV) {
+                .stock(CSVRecordReader(csv: $0, required: WarehouseLayouts.stockRequired,
+                                       layout: WarehouseLayouts.stockColumns, map: WarehouseLayouts.stockLine))
+            }
         default:
             break
         }
         let shown = header.fields.prefix(8).map(\.value).joined(separator: ", ")
-        let expected = channel == .orders
-            ? "an orders CSV needs the columns " + OrdersCSVReader<FileSource>.columns.joined(separator: ";")
-            : "a stock report needs the columns " + WarehouseLayouts.stockColumns.joined(separator: ";")
+        var expected: String
+        if channel == .orders {
+            expected = "an orders CSV needs the columns " + OrdersCSVReader<FileSource>.columns.joined(separator: ";")
+                + "; a Shopify orders export has Name, Lineitem quantity and Lineitem sku"
+            if !layout.columns.isEmpty {
+                expected += "; the shop's own layout ([formats.orders_csv.columns]) has \"\(layout.header(for: "order_id"))\""
+            }
+        } else {
+            expected = "a stock report needs the columns " + WarehouseLayouts.stockColumns.joined(separator: ";")
                 + ", a shipment confirmation " + WarehouseLayouts.shipmentColumns.joined(separator: ";")
+        }
         return .failure(Diagnostic(.unknownFormat, line: header.line,
                                    message: "the header (\(shown)) matches no known layout; \(expected)"))
+    }
+
+    /// Orders a document holds that are not for the warehouse (a Shopify order with
+    /// nothing to ship), for `edidrop validate`, which sees only the dry run's record.
+    /// Reads the document once more; nothing else is done with it.
+    public static func skippedOrders(path: String, identity: FileIdentity, channel: Channel,
+                                     schemas: CompiledSchemas, configuration: SpoolConfiguration) -> [SkippedOrder] {
+        guard case .success(let document) = open(path: path, identity: identity, channel: channel,
+                                                 schemas: schemas, configuration: configuration),
+              case .orders(var reader) = document.content else { return [] }
+        while reader.next() != nil {}
+        return reader.skipped
     }
 }

@@ -5,10 +5,52 @@ public protocol OrderDraftReader {
     mutating func next() -> OrderDraft?
     /// File-level findings (bad header, broken structure, schema errors).
     var findings: [Diagnostic] { get }
+    /// Orders read but not meant for the warehouse (a Shopify order with nothing to ship),
+    /// complete once `next()` has returned nil.
+    var skipped: [SkippedOrder] { get }
+    /// What the file itself calls a canonical field (`postcode` is "Shipping Zip" in a
+    /// Shopify export), so that reports name the column the shop knows; nil: the same.
+    func columnName(for field: String) -> String?
+}
+
+extension OrderDraftReader {
+    public var skipped: [SkippedOrder] { [] }
+    public func columnName(for field: String) -> String? { nil }
+}
+
+/// An order that was read and is deliberately not sent: not an error, but listed so that a
+/// person can see it was not forgotten.
+public struct SkippedOrder: Sendable, Equatable {
+    public var id: String
+    public var line: Int
+    public var reason: String
+
+    public init(id: String, line: Int, reason: String) {
+        self.id = id
+        self.line = line
+        self.reason = reason
+    }
+
+    /// "1 order skipped (nothing to ship): #1003, #1004", at most `limit` ids named.
+    public static func summary(_ skipped: [SkippedOrder], limit: Int = 20) -> String? {
+        guard !skipped.isEmpty else { return nil }
+        var parts: [String] = []
+        var reasons: [String] = []
+        for s in skipped where !reasons.contains(s.reason) { reasons.append(s.reason) }
+        for reason in reasons {
+            let ids = skipped.filter { $0.reason == reason }.map(\.id)
+            var text = "\(ids.count) order\(ids.count == 1 ? "" : "s") skipped (\(reason)): " + ids.prefix(limit).joined(separator: ", ")
+            if ids.count > limit { text += ", … (\(ids.count - limit) more)" }
+            parts.append(text)
+        }
+        return parts.joined(separator: "; ")
+    }
 }
 
 /// The canonical orders CSV: one row per order line, columns found by header name,
-/// consecutive rows with the same order_id forming one order.
+/// consecutive rows with the same order_id forming one order. With a column mapping
+/// (`[formats.orders_csv.columns]`) it reads the shop's own layout the same way, each
+/// field under the shop's header.
 public struct OrdersCSVReader<Source: ByteSource>: OrderDraftReader {
     /// The canonical column names, in DESIGN.md's order.
     public static var columns: [String] {
@@ -32,15 +74,19 @@ public struct OrdersCSVReader<Source: ByteSource>: OrderDraftReader {
     }
 
     private var csv: CSVReader<Source>
+    /// Canonical field -> its column's index in the file.
     private var index: [String: Int] = [:]
+    /// Canonical field -> the shop's header, for the fields the mapping renames.
+    private let mapping: [String: String]
     private var pending: OrderDraft?
     private var done = false
     public private(set) var findings: [Diagnostic] = []
 
     /// Reads the header. A header without the required columns makes a reader that
     /// yields nothing and holds one MISSING_FIELD finding per missing column.
-    public init(csv: CSVReader<Source>) {
+    public init(csv: CSVReader<Source>, columns mapping: [String: String] = [:]) {
         self.csv = csv
+        self.mapping = mapping
         guard let header = readRecord() else {
             if findings.isEmpty {
                 findings.append(Diagnostic(.emptyFile, line: 1, message: "the file has no header row"))
@@ -48,18 +94,37 @@ public struct OrdersCSVReader<Source: ByteSource>: OrderDraftReader {
             done = true
             return
         }
+        var byHeader: [String: Int] = [:]
+        var repeated: [String: CSVField] = [:]
         for (i, field) in header.fields.enumerated() {
             let name = Self.normalizedHeader(field.value)
-            if index[name] == nil { index[name] = i }
+            if byHeader[name] == nil { byHeader[name] = i } else if repeated[name] == nil { repeated[name] = field }
+        }
+        for field in Self.columns {
+            let name = Self.normalizedHeader(mapping[field] ?? field)
+            index[field] = byHeader[name]
+            // Two columns for one field: which one the shop meant cannot be known, and
+            // taking the first would send the other's values nowhere without a word.
+            if let second = repeated[name], let first = byHeader[name] {
+                findings.append(Diagnostic(.malformed, line: header.line, column: second.column, field: mapping[field] ?? field,
+                                           value: second.value,
+                                           message: "the header names the column \"\(mapping[field] ?? field)\" twice (columns \(first + 1) and \(header.fields.firstIndex(of: second)! + 1)); which one holds \(field) cannot be told",
+                                           hint: "remove or rename one of the two columns"))
+            }
         }
         let missing = Self.requiredColumns.filter { index[$0] == nil }
-        for column in missing {
+        let layout = Self.columns.map { mapping[$0] ?? $0 }
+        for field in missing {
+            let column = mapping[field] ?? field
+            let what = mapping[field] == nil ? "\"\(column)\"" : "\"\(column)\" (\(field), set in [formats.orders_csv.columns])"
             findings.append(Diagnostic(.missingField, line: header.line, field: column,
-                                       message: "the header has no column \"\(column)\"",
-                                       hint: "the header must name the columns: " + Self.columns.joined(separator: ";")))
+                                       message: "the header has no column \(what)",
+                                       hint: "the header must name the columns: " + layout.joined(separator: ";")))
         }
-        if !missing.isEmpty { done = true }
+        if !findings.isEmpty { done = true }
     }
+
+    public func columnName(for field: String) -> String? { mapping[field] }
 
     /// Header names compared without case, surrounding spaces or a stray BOM.
     static func normalizedHeader(_ s: String) -> String {

@@ -7,6 +7,22 @@ public enum TextEncoding: String, Sendable, Codable, CaseIterable {
     case windows1250 = "windows-1250"
     case iso8859_2 = "ISO-8859-2"
 
+    /// The ledger's `encoding` column may hold a note after the name, e.g. "ISO-8859-2
+    /// (declared in the XML document)" for an XML file libxml2 decoded by its declaration;
+    /// whoever reads the column back (to quote a rejected file's lines) gets the encoding
+    /// from the name in front of the note.
+    public init?(rawValue: String) {
+        let name = rawValue.split(separator: " ", maxSplits: 1).first.map(String.init) ?? rawValue
+        switch name {
+        case "UTF-8": self = .utf8
+        case "UTF-16LE": self = .utf16LE
+        case "UTF-16BE": self = .utf16BE
+        case "windows-1250": self = .windows1250
+        case "ISO-8859-2": self = .iso8859_2
+        default: return nil
+        }
+    }
+
     /// Reads an `encoding` setting as people write it: case, dashes, underscores and
     /// spaces are ignored, and the usual aliases are accepted. Plain "UTF-16" is refused
     /// because without a BOM its byte order would be a guess.
@@ -42,6 +58,17 @@ public struct EncodingDetection: Sendable, Equatable {
         self.encoding = encoding
         self.bomLength = bomLength
         self.fallbackUsed = fallbackUsed
+    }
+
+    /// What reports and `edidrop validate` say about how the file was read, e.g.
+    /// "UTF-16LE (with BOM)" or "windows-1250 (not valid UTF-8, no BOM: read with the
+    /// configured encoding)": a person who sees garbled letters must be able to tell at
+    /// once that the bytes were a guess and where to change it.
+    public var description: String {
+        if fallbackUsed {
+            return "\(encoding.rawValue) (not valid UTF-8, no BOM: read with the configured encoding)"
+        }
+        return bomLength > 0 ? "\(encoding.rawValue) (with BOM)" : encoding.rawValue
     }
 }
 

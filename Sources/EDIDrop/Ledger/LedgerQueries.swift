@@ -18,6 +18,8 @@ public struct StatusSnapshot: Sendable {
     /// Work that should have finished: files left in flight, deliveries failing.
     public var stuck: [String] = []
     public var runActive = false
+    /// Messages held after a restore, waiting for `edidrop release`.
+    public var heldDeliveries = 0
 
     /// `status --check`: something a person should look at.
     public var needsAttention: Bool { !overdue.isEmpty || !stuck.isEmpty || !problems.isEmpty }
@@ -29,6 +31,7 @@ public struct StatusSnapshot: Sendable {
         o.add("files", .object(files))
         o.add("inFlight", .int(inFlight))
         o.add("pendingDeliveries", .int(pendingDeliveries))
+        o.add("heldDeliveries", .int(heldDeliveries))
         o.add("failingDeliveries", .array(failingDeliveries.map { f in
             var x = JSONObject()
             x.add("name", .string(f.name))
@@ -84,7 +87,7 @@ public struct FileDetail: Sendable {
     public var record: FileRecord
     public var events: [FileEvent]
     public var orders: [(orderID: String, status: String, line: Int)]
-    public var deliveries: [(name: String, target: String, state: String, attempts: Int, deliveredAt: String?, lastError: String?)]
+    public var deliveries: [(id: Int64, name: String, target: String, state: String, attempts: Int, deliveredAt: String?, lastError: String?)]
     public var diagnostics: [Diagnostic]
 
     public func json() -> JSONValue {
@@ -105,6 +108,7 @@ public struct FileDetail: Sendable {
         }))
         o.add("deliveries", .array(deliveries.map { d in
             var x = JSONObject()
+            x.add("id", .int(Int(d.id)))
             x.add("name", .string(d.name))
             x.add("folder", .string(d.target))
             x.add("state", .string(d.state))
@@ -140,16 +144,19 @@ extension Ledger {
                 byStatus[row["status"]] = row["n"]
             }
             let inFlight = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM files WHERE archived_at IS NULL") ?? 0
-            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state != 'delivered'") ?? 0
+            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'delivering')") ?? 0
+            let held = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'held'") ?? 0
             let failing = try Row.fetchAll(db, sql: """
                 SELECT name, attempts, last_error, next_attempt_at FROM outbox
-                WHERE state != 'delivered' AND last_error IS NOT NULL ORDER BY id LIMIT 20
+                WHERE state IN ('pending', 'delivering') AND last_error IS NOT NULL ORDER BY id LIMIT 20
                 """).map { (name: $0["name"] as String, attempts: $0["attempts"] as Int,
                             error: $0["last_error"] as String, nextAttempt: $0["next_attempt_at"] as String?) }
             let last = try String.fetchOne(db, sql: "SELECT MAX(at) FROM file_events")
-            return StatusSnapshot(filesByState: byState, inFlight: inFlight, pendingDeliveries: pending,
-                                  failingDeliveries: failing, ordersByStatus: byStatus, lastActivity: last,
-                                  workLeftovers: 0, problems: [], notes: [])
+            var snapshot = StatusSnapshot(filesByState: byState, inFlight: inFlight, pendingDeliveries: pending,
+                                          failingDeliveries: failing, ordersByStatus: byStatus, lastActivity: last,
+                                          workLeftovers: 0, problems: [], notes: [])
+            snapshot.heldDeliveries = held
+            return snapshot
         }
         for channel in Channel.allCases {
             snapshot.workLeftovers += (try? FileSystem.list(spool.workFolder(for: channel)).count) ?? 0
@@ -169,12 +176,19 @@ extension Ledger {
         if snapshot.workLeftovers > 0 && !snapshot.runActive {
             snapshot.stuck.append("\(snapshot.workLeftovers) file(s) left in work/ (finished at the next start)")
         }
+        if snapshot.heldDeliveries > 0 {
+            snapshot.problems.append("\(snapshot.heldDeliveries) message(s) held after a restore: check with the warehouse, then run `edidrop release`")
+        }
         if !snapshot.failingDeliveries.isEmpty {
             snapshot.stuck.append("\(snapshot.failingDeliveries.count) delivery(ies) failing")
         }
         snapshot.overdue = try overdue(spool.configuration.expectations, now: now)
         for (label, folder) in [("inbox", spool.inbox), ("outbox", spool.outbox), ("from-warehouse", spool.fromWarehouse),
                                 ("to-shop", spool.toShop), ("archive", spool.archive), ("rejected", spool.rejected)] {
+            if spool.isRemote(folder) {
+                snapshot.notes.append("\(label) folder is on an SFTP server (\(folder)): reached directly, no mount")
+                continue
+            }
             guard let st = try? FileSystem.status(folder), st.kind == .directory else {
                 snapshot.problems.append("\(label) folder \(folder) is missing")
                 continue
@@ -210,7 +224,7 @@ extension Ledger {
             let orders = try Row.fetchAll(db, sql: "SELECT order_id, status, line FROM orders WHERE file_id = ? ORDER BY id", arguments: [fileID])
                 .map { (orderID: $0["order_id"] as String, status: $0["status"] as String, line: $0["line"] as Int) }
             let deliveries = try OutboxMessage.fetchAll(db, sql: "SELECT * FROM outbox WHERE file_id = ? ORDER BY id", arguments: [fileID])
-                .map { (name: $0.name, target: $0.target.rawValue, state: $0.state.rawValue, attempts: $0.attempts,
+                .map { (id: $0.id ?? 0, name: $0.name, target: $0.target.rawValue, state: $0.state.rawValue, attempts: $0.attempts,
                         deliveredAt: $0.deliveredAt, lastError: $0.lastError) }
             let diagnostics = try Diagnostic.fetchAll(db, fileID: fileID)
             return FileDetail(record: record, events: events, orders: orders, deliveries: deliveries, diagnostics: diagnostics)

@@ -17,6 +17,9 @@ public enum DeliveryState: String, Codable, Sendable, CaseIterable, DatabaseValu
     case delivering
     /// Renamed into place and the folder fsynced.
     case delivered
+    /// After a restore: it cannot be known whether this went out after the backup was
+    /// taken, so it waits for a person (`edidrop release`) instead of risking a resend.
+    case held
 }
 
 /// Where an order is on its journey. Stored as text in `orders.status`.

@@ -80,7 +80,9 @@ public struct Archiver {
     private func writeReports(withName storedName: String, _ file: FileRecord, original: String) throws {
         let report = try RejectionReport.load(file, ledger: ledger, original: original)
         let dest = spool.resolve(relative: file.destDir)
-        for (suffix, text) in [(".report.json", report.json()), (".report.txt", report.text())] {
+        let language = spool.configuration.reportLanguage
+        for (suffix, text) in [(".report.json", report.json()), (".report.txt", report.text(language: language)),
+                               (".report.html", report.html(language: language))] {
             let final = FileSystem.join(dest, storedName + suffix)
             let temp = FileSystem.join(dest, ".\(storedName)\(suffix).tmp")
             try FileSystem.writeDurably(Array(text.utf8), to: temp)
@@ -104,7 +106,10 @@ extension RejectionReport {
             }
             lines = SourceLines.collect(path: original, lines: Set(diagnostics.compactMap(\.line)), encoding: encoding)
         }
-        return RejectionReport(file: file, diagnostics: diagnostics, sourceLines: lines, duplicateOfName: duplicateName)
+        var report = RejectionReport(file: file, diagnostics: diagnostics, sourceLines: lines, duplicateOfName: duplicateName)
+        // These two have no BOM and are only ever chosen as the configured fallback.
+        report.encodingFallback = file.encoding == TextEncoding.windows1250.rawValue || file.encoding == TextEncoding.iso8859_2.rawValue
+        return report
     }
 
     /// The BOM length is not stored; look at the first bytes again.

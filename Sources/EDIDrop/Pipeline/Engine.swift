@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import SFTPSupport
 
 /// A stop request from a signal handler, checked between files; waits can be cut short.
 public final class StopFlag: @unchecked Sendable {
@@ -32,6 +33,9 @@ public struct RunSummary: Sendable, Equatable {
     public var delivered = 0
     public var deliveryFailures = 0
     public var recovered = 0
+    public var archiveFailures = 0
+    /// Messages that already failed once in this pass: not tried again before the next pass.
+    public var failedMessages: Set<Int64> = []
     public var skippedUnsettled: [String] = []
 }
 
@@ -46,6 +50,8 @@ public final class Engine {
     let processor: Processor
     let deliverer: Deliverer
     let archiver: Archiver
+    /// Connections for `sftp://` folders, when the configuration has any.
+    let remotes: RemoteFolders?
 
     public init(spool: Spool, ledger: Ledger, schemas: CompiledSchemas, clock: any Clock = SystemClock(),
                 crash: CrashSwitch = .disarmed, logger: Logger, stop: StopFlag = StopFlag()) {
@@ -56,7 +62,15 @@ public final class Engine {
         self.logger = logger
         self.stop = stop
         processor = Processor(spool: spool, ledger: ledger, schemas: schemas, clock: clock, crash: crash, logger: logger)
-        deliverer = Deliverer(spool: spool, ledger: ledger, clock: clock, crash: crash, logger: logger)
+        if !spool.remote.isEmpty, let identity = spool.configuration.sftp.identityFile, let known = spool.configuration.sftp.knownHosts {
+            remotes = RemoteFolders(credentials: SFTPCredentials(identityFile: spool.resolve(relative: identity), knownHostsFile: spool.resolve(relative: known)),
+                                    timeout: spool.configuration.sftp.timeout)
+        } else {
+            remotes = nil
+        }
+        var deliverer = Deliverer(spool: spool, ledger: ledger, clock: clock, crash: crash, logger: logger)
+        deliverer.remotes = remotes
+        self.deliverer = deliverer
         archiver = Archiver(spool: spool, ledger: ledger, clock: clock, crash: crash, logger: logger)
     }
 
@@ -86,31 +100,48 @@ public final class Engine {
             committedWorkNames.insert("\(file.channel.rawValue)/\(file.workName)")
             removeCopiedSource(file)
             _ = try? deliverer.deliverDue(fileID: file.id)
-            try archiver.archive(file)
-            summary.recovered += 1
+            if archive(file, summary: &summary) { summary.recovered += 1 }
         }
         var orphans: [ClaimedFile] = []
         for channel in Channel.allCases {
             let folder = spool.workFolder(for: channel)
-            for name in try FileSystem.list(folder).sorted() {
+            let names = try FileSystem.list(folder).sorted()
+            let present = Set(names)
+            for name in names {
                 let path = FileSystem.join(folder, name)
                 if name.hasPrefix(".") {
-                    // An interrupted cross-file-system copy: the original is still in its folder.
+                    // A remote origin note stays with its download; anything else hidden is an
+                    // interrupted copy or download whose original is still in its folder.
+                    if name.hasSuffix(".origin"), present.contains(String(name.dropFirst().dropLast(".origin".count))) { continue }
                     try FileSystem.removeFile(path)
                     continue
                 }
                 if committedWorkNames.contains("\(channel.rawValue)/\(name)") { continue }
                 guard let status = try FileSystem.status(path) else { continue }
+                let origin = try? String(contentsOfFile: RemoteIntake.originPath(folder, name), encoding: .utf8)
                 orphans.append(ClaimedFile(channel: channel, name: Claim.receivedName(fromWorkName: name),
-                                           workName: name, workPath: path, sourcePath: nil, status: status))
+                                           workName: name, workPath: path, sourcePath: origin, status: status))
             }
         }
         return orphans
     }
 
-    /// After a commit, the original of a cross-file-system claim can go.
+    /// After a commit, the original of a cross-file-system claim (or the remote original
+    /// of a download) can go.
     private func removeCopiedSource(_ file: FileRecord) {
         guard let source = file.sourcePath else { return }
+        if source.hasPrefix("sftp://") {
+            guard let remotes else { return }
+            do {
+                try RemoteIntake.finish(source, spool: spool, remotes: remotes)
+                try FileSystem.removeFile(RemoteIntake.originPath(spool.workFolder(for: file.channel), file.workName))
+            } catch {
+                // Retried: recovery finishes committed files, and a remote file the ledger
+                // already holds is never downloaded again.
+                logger.warning("could not finish the remote original", metadata: ["source": "\(source)", "error": "\(error)"])
+            }
+            return
+        }
         do {
             try FileSystem.removeFile(source)
             try? FileSystem.syncDirectory(FileSystem.parentPath(of: source))
@@ -134,14 +165,54 @@ public final class Engine {
         let d = try deliverer.deliverDue(fileID: record.id)
         summary.delivered += d.delivered
         summary.deliveryFailures += d.failed
-        try archiver.archive(record)
+        summary.failedMessages.formUnion(d.failedIDs)
+        archive(record, summary: &summary)
+    }
+
+    /// Archives a committed file. A folder that is full, read-only or gone does not stop
+    /// anything else: the file waits, committed, in work/, and is archived by a later pass.
+    /// A ledger failure still stops processing.
+    @discardableResult
+    private func archive(_ file: FileRecord, summary: inout RunSummary) -> Bool {
+        do {
+            try archiver.archive(file)
+            return true
+        } catch let error as SystemError {
+            summary.archiveFailures += 1
+            logger.warning("archiving failed; will retry", metadata: ["file.id": "\(file.id ?? 0)", "file.name": "\(file.name)", "error": "\(error)"])
+            return false
+        } catch {
+            summary.archiveFailures += 1
+            logger.error("archiving failed", metadata: ["file.id": "\(file.id ?? 0)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Files committed but not archived (an archive or rejected folder that failed): try again.
+    private func retryUnarchived(summary: inout RunSummary) throws {
+        let pending = try ledger.read { db in
+            try FileRecord.fetchAll(db, sql: "SELECT * FROM files WHERE archived_at IS NULL ORDER BY id")
+        }
+        for file in pending { archive(file, summary: &summary) }
     }
 
     private func claimAndHandle(_ candidate: Candidate, summary: inout RunSummary) throws {
-        guard let claimed = try Claim.take(candidate, spool: spool) else { return }
+        let claimed: ClaimedFile?
+        if candidate.path.hasPrefix("sftp://") {
+            guard let remotes, let location = spool.remoteLocation(for: candidate.channel) else { return }
+            do {
+                claimed = try RemoteIntake.claim(candidate, location: location, spool: spool, ledger: ledger, remotes: remotes)
+            } catch let e as SFTPError {
+                logger.warning("could not download; will retry", metadata: ["source": "\(candidate.path)", "error": "\(e)"])
+                return
+            }
+        } else {
+            claimed = try Claim.take(candidate, spool: spool)
+        }
+        guard let claimed else { return }
         crash.reached(.afterClaim)
         try handle(claimed, summary: &summary)
-        if spool.configuration.intake.doneMarker {
+        if spool.configuration.intake.doneMarker && !candidate.path.hasPrefix("sftp://") {
             try? FileSystem.removeFile(candidate.path + CandidateRules.doneSuffix)
         }
     }
@@ -150,6 +221,11 @@ public final class Engine {
         var all: [Candidate] = []
         for channel in Channel.allCases {
             do {
+                if let location = spool.remoteLocation(for: channel) {
+                    guard let remotes else { continue }
+                    all += try RemoteIntake.scan(location, channel: channel, doneMarker: spool.configuration.intake.doneMarker, remotes: remotes)
+                    continue
+                }
                 all += try CandidateRules.scan(folder: spool.inputFolder(for: channel), channel: channel,
                                                doneMarker: spool.configuration.intake.doneMarker)
             } catch {
@@ -180,10 +256,20 @@ public final class Engine {
         while !waiting.isEmpty && !stop.isStopped {
             let now = monotonicSeconds()
             var still: [Candidate] = []
+            // Look again at what was there at the start (a local lstat, or a fresh remote listing).
+            let current = waiting.contains { $0.path.hasPrefix("sftp://") }
+                ? Dictionary(scanInputs().map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a }) : [:]
             for c in waiting {
-                guard let status = try? FileSystem.status(c.path), status.kind != .directory else { continue }
-                var fresh = c
-                fresh.status = status
+                let fresh: Candidate
+                if c.path.hasPrefix("sftp://") {
+                    guard let seen = current[c.path] else { continue }
+                    fresh = seen
+                } else {
+                    guard let status = try? FileSystem.status(c.path), status.kind != .directory else { continue }
+                    var local = c
+                    local.status = status
+                    fresh = local
+                }
                 if tracker.observe(fresh, now: now) {
                     try claimAndHandle(fresh, summary: &summary)
                     if stop.isStopped { break }
@@ -200,9 +286,11 @@ public final class Engine {
             }
             stop.wait(min(0.25, max(0.02, settle / 4)))
         }
-        let d = try deliverer.deliverDue()
+        // A one-off pass delivers whatever is pending, whatever its retry time.
+        let d = try deliverer.deliverDue(ignoringBackoff: true, excluding: summary.failedMessages)
         summary.delivered += d.delivered
         summary.deliveryFailures += d.failed
+        if summary.archiveFailures > 0 { try retryUnarchived(summary: &summary) }
         return summary
     }
 
@@ -214,6 +302,7 @@ public final class Engine {
         }
         var tracker = SettleTracker(settle: settle)
         let poll = spool.configuration.intake.pollInterval
+        var lastArchiveRetry = monotonicSeconds()
         logger.info("watching", metadata: ["inbox": "\(spool.inbox)", "from_warehouse": "\(spool.fromWarehouse)", "settle": "\(settle)"])
         while !stop.isStopped {
             let candidates = scanInputs()
@@ -240,6 +329,11 @@ public final class Engine {
                 try deliverer.deliverDue()
             } catch {
                 logger.error("delivery pass failed", metadata: ["error": "\(error)"])
+            }
+            if summary.archiveFailures > 0 && monotonicSeconds() - lastArchiveRetry > 5 {
+                lastArchiveRetry = monotonicSeconds()
+                summary.archiveFailures = 0
+                try retryUnarchived(summary: &summary)
             }
             stop.wait(nextCheck)
         }

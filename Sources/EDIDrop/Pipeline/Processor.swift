@@ -12,6 +12,15 @@ public struct Processor {
     let clock: any Clock
     let crash: CrashSwitch
     let logger: Logger
+    /// Set by `doctor --repair` to record a file that is already in archive/ or rejected/
+    /// but unknown to the ledger (after restoring an older ledger): everything it caused
+    /// is recorded as already delivered, so nothing is sent again.
+    var adoption: Adoption? = nil
+
+    public struct Adoption: Sendable {
+        public var destDir: String
+        public var storedName: String
+    }
 
     /// At most this many findings are stored per file; the count covers them all.
     static let maxStoredFindings = 1000
@@ -30,6 +39,10 @@ public struct Processor {
             let what = claimed.status.kind == .symlink ? "a symbolic link" : "not a regular file (a FIFO, socket or device)"
             return try commitRejected(&record, [Diagnostic(.unreadable, message: "\(claimed.name) is \(what); edidrop never follows or opens such entries: drop the file itself")])
         }
+        // Checked on the size the file system reports, before a single byte is read.
+        if claimed.status.size > spool.configuration.intake.maxFileSize {
+            return try commitRejected(&record, [Diagnostic(.tooLarge, message: "the file has \(claimed.status.size) bytes; the limit (max_file_size) is \(spool.configuration.intake.maxFileSize)")])
+        }
         let identity: FileIdentity
         do {
             identity = try FileIdentity.read(path: claimed.workPath, fallbackEncoding: spool.configuration.intake.fallbackEncoding)
@@ -40,6 +53,9 @@ public struct Processor {
         record.sha256 = identity.sha256
         record.size = identity.size
 
+        if identity.size == 0 {
+            return try commitRejected(&record, [Diagnostic(.emptyFile, message: "the file is empty")])
+        }
         if let earlier = try ledger.read({ db in
             try Row.fetchOne(db, sql: "SELECT id, name FROM files WHERE sha256 = ? AND superseded = 0 ORDER BY id LIMIT 1",
                              arguments: [identity.sha256])
@@ -49,28 +65,50 @@ public struct Processor {
             record.duplicateOf = id
             return try commitRejected(&record, [Diagnostic(.duplicateFile, message: "the same content was already received as file \(id) (\(name)); it is not processed again")])
         }
-        if identity.size == 0 {
-            return try commitRejected(&record, [Diagnostic(.emptyFile, message: "the file is empty")])
-        }
-        if identity.size > spool.configuration.intake.maxFileSize {
-            return try commitRejected(&record, [Diagnostic(.tooLarge, message: "the file has \(identity.size) bytes; the limit (max_file_size) is \(spool.configuration.intake.maxFileSize)")])
-        }
         record.encoding = identity.encoding.encoding.rawValue
 
         let opened = DocumentOpener.open(path: claimed.workPath, identity: identity, channel: claimed.channel,
                                          schemas: schemas, configuration: spool.configuration)
         switch opened {
         case .failure(let finding):
-            return try commitRejected(&record, [finding])
+            return try commitRejected(&record, Self.locatingDoctype([finding], head: identity.head))
         case .success(let document):
             record.format = document.format.rawValue
-            switch document {
-            case .orders(_, var reader):
-                let validator = OrderValidator()
-                return try commitDocument(&record, noun: ("order", "orders")) { db, fileID, now, tally in
+            // An XML document is decoded by its own declaration, not by the sniffer's guess.
+            if let encoding = document.encoding { record.encoding = encoding }
+            switch document.content {
+            case .orders(var reader):
+                // Date and amount conventions are settable only for the shop's own layout;
+                // every other format has fixed rules.
+                var validator = OrderValidator()
+                if document.format == .customOrdersCSV {
+                    validator = OrderValidator(decimalSeparator: spool.configuration.formats.ordersCSV.decimalSeparator,
+                                               dateFormats: spool.configuration.formats.ordersCSV.dateFormats)
+                }
+                // In schema-checked XML a missing element is the schema's finding; the rules'
+                // MISSING_FIELD for the same order would only restate it in other words. An
+                // order's findings wait until the next order starts, since the schema error
+                // may sit anywhere up to there (a missing child is reported at its parent).
+                let schemaChecked = document.format == .ordersXML
+                var held: (line: Int, problems: [Diagnostic])?
+                func release(_ held: (line: Int, problems: [Diagnostic]), before next: Int?, _ tally: inout Tally) {
+                    var problems = held.problems
+                    if schemaChecked, problems.contains(where: { $0.code == .missingField }),
+                       reader.findings.contains(where: { $0.code == .schema && ($0.line ?? 0) >= held.line && ($0.line ?? 0) < (next ?? Int.max) }) {
+                        problems.removeAll { $0.code == .missingField }
+                    }
+                    tally.note(problems)
+                }
+                return try commitDocument(&record, noun: ("order", "orders"), head: identity.head) { db, fileID, now, tally in
                     while let draft = reader.next() {
-                        let (order, problems) = validator.validate(draft)
-                        tally.note(problems)
+                        let (order, found) = validator.validate(draft)
+                        var problems = found
+                        // Reports name the column as the file calls it ("Shipping Zip").
+                        for i in problems.indices {
+                            if let field = problems[i].field, let name = reader.columnName(for: field) { problems[i].field = name }
+                        }
+                        if let previous = held { release(previous, before: draft.line, &tally) }
+                        held = (draft.line, problems)
                         guard let order else { continue }
                         if let problem = try store(order, line: draft.line, fileID: fileID, db: db, now: now) {
                             tally.note([problem])
@@ -78,12 +116,18 @@ public struct Processor {
                             tally.documents += 1
                         }
                     }
+                    if let last = held { release(last, before: nil, &tally) }
+                    let skipped = reader.skipped
+                    if !skipped.isEmpty {
+                        tally.skipped += skipped.count
+                        tally.skippedDetail = SkippedOrder.summary(skipped)
+                    }
                     return reader.findings
                 }
-            case .stock(_, var reader):
+            case .stock(var reader):
                 let validator = warehouseValidator(claimed)
                 var feed = StockFeed()
-                return try commitDocument(&record, noun: ("stock line", "stock lines")) { db, fileID, now, tally in
+                return try commitDocument(&record, noun: ("stock line", "stock lines"), head: identity.head) { db, fileID, now, tally in
                     while let draft = reader.next() {
                         let (line, problems) = validator.validate(draft)
                         tally.note(problems)
@@ -101,10 +145,10 @@ public struct Processor {
                     }
                     return reader.findings
                 }
-            case .shipments(_, var reader):
+            case .shipments(var reader):
                 let validator = warehouseValidator(claimed)
                 var feed = TrackingFeed()
-                return try commitDocument(&record, noun: ("shipment", "shipments")) { db, fileID, now, tally in
+                return try commitDocument(&record, noun: ("shipment", "shipments"), head: identity.head) { db, fileID, now, tally in
                     while let draft = reader.next() {
                         let (shipment, problems) = validator.validate(draft)
                         tally.note(problems)
@@ -128,14 +172,35 @@ public struct Processor {
         }
     }
 
+    /// libxml2 refuses a forbidden DOCTYPE before it has a line to give; the declaration is
+    /// near the top, so find it in the file's first bytes and point there.
+    static func locatingDoctype(_ findings: [Diagnostic], head: [UInt8]) -> [Diagnostic] {
+        guard findings.contains(where: { $0.code == .forbiddenDTD && $0.line == nil }) else { return findings }
+        let marker = Array("<!DOCTYPE".utf8)
+        guard head.count >= marker.count,
+              let at = (0...(head.count - marker.count)).first(where: { Array(head[$0..<($0 + marker.count)]) == marker }) else { return findings }
+        let line = head[..<at].filter { $0 == 0x0A }.count + 1
+        let lineStart = head[..<at].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+        return findings.map { f in
+            guard f.code == .forbiddenDTD && f.line == nil else { return f }
+            var located = f
+            located.line = line
+            located.column = at - lineStart + 1
+            return located
+        }
+    }
+
     /// Counts what a document did while it is read; findings are capped, their count is not.
     struct Tally {
         var findings: [Diagnostic] = []
         var count = 0
         /// Records that took effect (orders stored, stock lines applied, shipments recorded).
         var documents = 0
-        /// Records that were fine but changed nothing (stale stock, known shipments).
+        /// Records that were fine but changed nothing (stale stock, known shipments), or
+        /// were deliberately not sent (a Shopify order with nothing to ship).
         var skipped = 0
+        /// Says what `skipped` counts when the default wording does not fit.
+        var skippedDetail: String?
 
         mutating func note(_ f: [Diagnostic]) {
             count += f.count
@@ -146,7 +211,7 @@ public struct Processor {
     /// One transaction for one file: the file, everything it causes and its outgoing
     /// messages, or, when any finding comes up, the file as rejected with every finding
     /// and nothing else (a savepoint rolls the effects back).
-    private func commitDocument(_ record: inout FileRecord, noun: (String, String),
+    private func commitDocument(_ record: inout FileRecord, noun: (String, String), head: [UInt8] = [],
                                 _ apply: (Database, Int64, String, inout Tally) throws -> [Diagnostic]) throws -> FileRecord {
         let now = Timestamp.iso(clock.now())
         record.processedAt = now
@@ -160,7 +225,7 @@ public struct Processor {
             var findings: [Diagnostic] = []
             var findingCount = 0
             try db.inSavepoint {
-                let fileFindings = try apply(db, fileID, now, &tally)
+                let fileFindings = Self.locatingDoctype(try apply(db, fileID, now, &tally), head: head)
                 // A schema error already says what is wrong on its line; rule findings on the
                 // same line would only repeat it in other words.
                 let schemaLines = Set(fileFindings.filter { $0.code == .schema }.compactMap(\.line))
@@ -178,7 +243,11 @@ public struct Processor {
                 record.destDir = spool.relative(spool.rejected)
                 findings.sort { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) }
             }
-            record.documents = findingCount == 0 ? tally.documents : 0
+            // Accepted: what took effect. Rejected: how many records the file held (orders
+            // stored before the rollback, plus those with findings), for "2 of 41 orders".
+            record.documents = findingCount == 0
+                ? tally.documents
+                : tally.documents + tally.skipped + Set(findings.compactMap(\.orderID)).count
             record.errorCount = findingCount
             record.storedName = try freeName(record.name, id: fileID, in: record.destDir, db: db, withReports: record.state == .rejected)
             try record.update(db)
@@ -188,14 +257,32 @@ public struct Processor {
             if record.state == .accepted {
                 detail = "\(tally.documents) \(tally.documents == 1 ? noun.0 : noun.1)"
                 if tally.skipped > 0 {
-                    detail += noun.0 == "stock line" ? ", \(tally.skipped) stale (older than recorded)" : ", \(tally.skipped) already recorded"
+                    detail += tally.skippedDetail.map { ", " + $0 }
+                        ?? (noun.0 == "stock line" ? ", \(tally.skipped) stale (older than recorded)" : ", \(tally.skipped) already recorded")
                 }
             } else {
                 detail = "\(findingCount) error\(findingCount == 1 ? "" : "s")"
             }
             try FileEvent(fileId: fileID, at: now, event: record.state.rawValue, detail: detail).insert(db)
+            try adoptIfAsked(&record, db: db, now: now)
             return record
         }
+    }
+
+    /// In the commit's own transaction, so that an adopted file's messages can never be
+    /// seen as pending by a delivery pass.
+    private func adoptIfAsked(_ record: inout FileRecord, db: Database, now: String) throws {
+        guard let adoption, let id = record.id else { return }
+        try db.execute(sql: """
+            UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = 'adopted: sent before the ledger was restored'
+            WHERE file_id = ?
+            """, arguments: [now, id])
+        try db.execute(sql: "UPDATE orders SET status = 'sent', sent_at = ? WHERE file_id = ? AND status = 'received'", arguments: [now, id])
+        record.destDir = adoption.destDir
+        record.storedName = adoption.storedName
+        record.archivedAt = now
+        try record.update(db)
+        try FileEvent(fileId: id, at: now, event: "adopted", detail: "found at \(adoption.destDir)/\(adoption.storedName); its effects are recorded as already delivered").insert(db)
     }
 
     private func warehouseValidator(_ claimed: ClaimedFile) -> WarehouseValidator {
@@ -226,12 +313,20 @@ public struct Processor {
                               message: "order \(order.id) was already received in file \(existing.fileId) (\(earlier)) and is \(existing.status.rawValue); it is never sent twice",
                               orderID: order.id)
         }
+        // Made-safe names are distinct by construction but for a hash collision; should one
+        // happen, it is this order's problem, not an error that stops the whole spool.
+        let name = WarehouseOrderFile.fileName(forOrderID: order.id, format: spool.configuration.outbox.format)
+        if try Int.fetchOne(db, sql: "SELECT 1 FROM outbox WHERE target = ? AND name = ?",
+                            arguments: [DeliveryTarget.outbox.rawValue, name]) != nil {
+            return Diagnostic(.invalidValue, line: line, field: "order_id", value: order.id,
+                              message: "order \(order.id) would be written to \(name), a name another order's file already has",
+                              orderID: order.id)
+        }
         var record = OrderRecord(id: nil, orderId: order.id, fileId: fileID, line: line, status: .received,
                                  data: try Self.encode(order), receivedAt: now, sentAt: nil, shippedAt: nil)
         try record.insert(db)
         var message = OutboxMessage(id: nil, fileId: fileID, orderRef: record.id, target: .outbox,
-                                    name: WarehouseOrderFile.fileName(forOrderID: order.id),
-                                    content: Data(WarehouseOrderFile.xml(for: order).utf8), state: .pending,
+                                    name: name, content: warehouseFile(order), state: .pending,
                                     attempts: 0, lastError: nil, nextAttemptAt: nil, createdAt: now, deliveredAt: nil)
         try message.insert(db)
         return nil
@@ -255,8 +350,14 @@ public struct Processor {
         order.lines += part.lines
         try db.execute(sql: "UPDATE orders SET data = ? WHERE id = ?", arguments: [try Self.encode(order), existing.id])
         try db.execute(sql: "UPDATE outbox SET content = ? WHERE order_ref = ?",
-                       arguments: [Data(WarehouseOrderFile.xml(for: order).utf8), existing.id])
+                       arguments: [warehouseFile(order), existing.id])
         return nil
+    }
+
+    /// The order's file for the warehouse, in the configured `[outbox] format`.
+    private func warehouseFile(_ order: Order) -> Data {
+        Data(WarehouseOrderFile.content(for: order, format: spool.configuration.outbox.format,
+                                        receivedOn: Timestamp.localDay(clock.now())).utf8)
     }
 
     static func encode(_ order: Order) throws -> String {
@@ -281,6 +382,7 @@ public struct Processor {
             for (i, f) in findings.enumerated() { try f.insert(db, fileID: id, seq: i) }
             try FileEvent(fileId: id, at: record.receivedAt, event: "received", detail: "\(spool.relative(spool.inputFolder(for: record.channel)))/\(record.name)").insert(db)
             try FileEvent(fileId: id, at: now, event: "rejected", detail: findings.first.map { "\($0.code.rawValue): \($0.message)" }).insert(db)
+            try adoptIfAsked(&record, db: db, now: now)
             return record
         }
     }
@@ -293,10 +395,13 @@ public struct Processor {
             if try Int.fetchOne(db, sql: "SELECT 1 FROM files WHERE dest_dir = ? AND stored_name = ? AND id != ?",
                                 arguments: [destDir, candidate, id]) != nil { return true }
             if FileSystem.exists(FileSystem.join(folder, candidate)) { return true }
-            if withReports && (FileSystem.exists(FileSystem.join(folder, candidate + ".report.json"))
-                               || FileSystem.exists(FileSystem.join(folder, candidate + ".report.txt"))) { return true }
+            if withReports && RejectionReport.fileSuffixes.contains(where: { FileSystem.exists(FileSystem.join(folder, candidate + $0)) }) { return true }
             return false
         }
+        // Room for the longest suffix added to it (".report.html", a ".…tmp" temp name),
+        // within the usual 255-byte limit of a file name.
+        let limit = withReports ? 255 - 18 : 255 - 6
+        if name.utf8.count > limit { return Self.shortenedName(name, id: id, limit: limit) }
         if try !taken(name) { return name }
         return Self.numberedName(name, id: id)
     }
@@ -304,6 +409,21 @@ public struct Processor {
     /// Held by a new row until its real name is chosen (which needs the row's id); it can
     /// never be a file's name, so the unique destination index never trips over it.
     static func placeholderName() -> String { "\u{0}pending-\(UUID().uuidString)" }
+
+    /// A name cut to fit, kept unique by its ledger id: the start of the stem, `~ID`, and the
+    /// last extension when it is a short one.
+    static func shortenedName(_ name: String, id: Int64, limit: Int) -> String {
+        var ext = ""
+        if let dot = name.lastIndex(of: "."), name.distance(from: dot, to: name.endIndex) <= 10 { ext = String(name[dot...]) }
+        let stem = name.dropLast(ext.count)
+        let budget = limit - ext.utf8.count - "~\(id)".utf8.count
+        var cut = ""
+        for ch in stem {
+            if cut.utf8.count + String(ch).utf8.count > budget { break }
+            cut.append(ch)
+        }
+        return "\(cut)~\(id)\(ext)"
+    }
 
     static func numberedName(_ name: String, id: Int64) -> String {
         if let dot = name.lastIndex(of: "."), dot != name.startIndex {

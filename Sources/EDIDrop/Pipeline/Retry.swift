@@ -58,7 +58,7 @@ public struct RetryRequest {
             }
         }
         try FileSystem.syncDirectory(input)
-        for suffix in [".report.json", ".report.txt"] {
+        for suffix in RejectionReport.fileSuffixes {
             try FileSystem.removeFile(FileSystem.join(folder, file.storedName + suffix))
         }
         try FileSystem.syncDirectory(folder)

@@ -15,8 +15,9 @@ public enum Timestamp {
     /// ISO 8601 UTC with milliseconds: sortable as text.
     public static func iso(_ date: Date) -> String {
         let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let seconds = ms / 1000
-        let millis = ms % 1000
+        // Floor division, so that instants before 1970 keep a positive millisecond part.
+        let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        let millis = ms - seconds * 1000
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (y, m, d) = civil(fromDays: days)

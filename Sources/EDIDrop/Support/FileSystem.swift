@@ -77,19 +77,61 @@ public enum FileSystem {
         (try? status(path)).flatMap { $0 } != nil
     }
 
-    /// The names in a folder, without "." and "..", unsorted.
+    /// The names in a folder, without "." and "..", unsorted. A name whose bytes are not
+    /// UTF-8 (a Windows-1250 "zamówienie.csv" copied by an old tool) is given a UTF-8 name
+    /// in place first, its bad bytes written as %XX, so that it is never silently skipped.
     public static func list(_ path: String) throws -> [String] {
         guard let dir = opendir(path) else { throw SystemError("opendir", path, errno: errno) }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            let raw: [UInt8] = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: UInt8.self, capacity: 256) { p in
+                    Array(UnsafeBufferPointer(start: p, count: strlen(UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self))))
+                }
             }
-            if name == "." || name == ".." { continue }
-            names.append(name)
+            if raw == [0x2E] || raw == [0x2E, 0x2E] { continue }
+            if let name = String(validating: raw, as: UTF8.self) {
+                names.append(name)
+            } else if let renamed = try? giveUTF8Name(folder: path, raw: raw) {
+                names.append(renamed)
+            }
         }
         return names
+    }
+
+    /// Renames an entry whose name is not UTF-8 to one that is: valid runs kept, every other
+    /// byte written as %XX.
+    static func giveUTF8Name(folder: String, raw: [UInt8]) throws -> String {
+        var name = ""
+        var i = 0
+        while i < raw.count {
+            var j = raw.count
+            while j > i, String(validating: raw[i..<j], as: UTF8.self) == nil { j -= 1 }
+            if j > i {
+                name += String(decoding: raw[i..<j], as: UTF8.self)
+                i = j
+            } else {
+                name += String(format: "%%%02X", raw[i])
+                i += 1
+            }
+        }
+        let from = Array(folder.utf8) + [0x2F] + raw + [0]
+        var target = name
+        var k = 1
+        while exists(join(folder, target)) {
+            k += 1
+            target = "\(name)~\(k)"
+        }
+        let to = Array(join(folder, target).utf8) + [0]
+        let r = from.withUnsafeBufferPointer { f in
+            to.withUnsafeBufferPointer { t in
+                edidrop_rename_noreplace(UnsafeRawPointer(f.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                         UnsafeRawPointer(t.baseAddress!).assumingMemoryBound(to: CChar.self))
+            }
+        }
+        if r != 0 { throw SystemError("rename", join(folder, target), errno: errno) }
+        return target
     }
 
     /// mkdir -p, then fsync of each parent whose entry list changed, so a new folder
@@ -212,12 +254,19 @@ public enum FileSystem {
         base.hasSuffix("/") ? base + name : base + "/" + name
     }
 
+    /// A mount point: its device differs from its parent's (or it is "/").
+    public static func isMountPoint(_ path: String) -> Bool {
+        guard let here = try? status(path), here.kind == .directory,
+              let parent = try? status(parentPath(of: path)) else { return false }
+        return here.device != parent.device || here.inode == parent.inode
+    }
+
     /// Network file systems where inotify sees nothing the server writes and attribute
     /// caches lie about size and time: status warns about them.
     public static func networkFileSystemName(_ path: String) -> String? {
         let type = edidrop_fs_type(path)
         switch type {
-        case 0x6573_7546: return "FUSE (sshfs?)"   // FUSE_SUPER_MAGIC
+        case 0x6573_5546: return "FUSE (sshfs?)"   // FUSE_SUPER_MAGIC
         case 0x6969: return "NFS"
         case 0xFF53_4D42, 0xFE53_4D42: return "SMB/CIFS"
         case 0x517B: return "SMB"

@@ -46,6 +46,12 @@ public struct OrderValidator: Sendable {
                 report(.invalidValue, field, v, "\(field) contains a control character")
                 return nil
             }
+            // U+FFFE and U+FFFF are valid UTF-8, so a CSV can carry them, but no XML
+            // document may: an order holding one could never be written for the warehouse.
+            if let odd = v.value.unicodeScalars.first(where: { $0.value == 0xFFFE || $0.value == 0xFFFF }) {
+                report(.invalidValue, field, v, "\(field) contains U+\(String(odd.value, radix: 16, uppercase: true)), which is not a character")
+                return nil
+            }
             return v.value
         }
 

@@ -1,0 +1,261 @@
+import Foundation
+import XCTest
+import GRDB
+import XMLSupport
+@testable import EDIDrop
+
+/// Delivery (step 4) and archiving (step 5) through the engine, on a temp spool.
+final class DeliveryTests: XCTestCase {
+    private func outboxRows(_ ledger: Ledger) throws -> [OutboxMessage] {
+        try ledger.read { db in try OutboxMessage.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id") }
+    }
+
+    private func attributes(ofFirst element: String, in xml: String) -> [String: String]? {
+        var source = BytesSource(xml)
+        let reader = XMLStreamReader(documentName: "x.xml", schema: Fixture.schemas.orders) { try source.read(into: $0) }
+        var found: [String: String]?
+        while let event = reader.next() {
+            if case .start(let s) = event, s.localName == element, found == nil {
+                found = Dictionary(uniqueKeysWithValues: s.attributes.map { ($0.localName, $0.value) })
+            }
+        }
+        XCTAssertEqual(reader.problems, [], xml)
+        return found
+    }
+
+    func testRunOnceDeliversOneFilePerOrderAndArchivesTheOriginal() throws {
+        let s = try Fixture.SpoolSetup()
+        s.drop(Fixture.validOrdersCSV, as: "orders-0412.csv")
+
+        let summary = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(summary.accepted, 1)
+        XCTAssertEqual(summary.rejected, 0)
+        XCTAssertEqual(summary.delivered, 2)
+        XCTAssertEqual(summary.deliveryFailures, 0)
+
+        XCTAssertEqual(Fixture.names(in: s.spool.outbox), ["ORDER_S-1.xml", "ORDER_S-2.xml"], "no temp files left")
+        XCTAssertEqual(Fixture.names(in: s.spool.inbox), [])
+        XCTAssertEqual(Fixture.names(in: s.spool.workFolder(for: .orders)), [])
+        XCTAssertEqual(Fixture.names(in: s.spool.rejected), [])
+        XCTAssertEqual(Fixture.names(in: s.archiveToday), ["orders-0412.csv"])
+        XCTAssertEqual(Fixture.read(FileSystem.join(s.archiveToday, "orders-0412.csv")), Fixture.validOrdersCSV, "the original is kept byte for byte")
+
+        let first = try XCTUnwrap(Fixture.read(FileSystem.join(s.spool.outbox, "ORDER_S-1.xml")))
+        XCTAssertEqual(attributes(ofFirst: "order", in: first), ["id": "S-1", "date": "2026-11-27"])
+        XCTAssertEqual(attributes(ofFirst: "payment", in: first), ["cod": "129.99", "currency": "PLN"])
+        XCTAssertEqual(attributes(ofFirst: "delivery", in: first), ["carrier": "inpost", "pickupPoint": "KRA01M"])
+        XCTAssertEqual(attributes(ofFirst: "shipTo", in: first), ["street": "ul. Długa 5/3", "city": "Kraków", "postcode": "31-147", "country": "PL"])
+        XCTAssertEqual(first.components(separatedBy: "<line ").count - 1, 2, "both rows of S-1 are in its file")
+        XCTAssertTrue(first.contains("<line sku=\"TEA-002\" quantity=\"1\" unitPrice=\"90.00\" name=\"Herbata\"/>"), first)
+        let second = try XCTUnwrap(Fixture.read(FileSystem.join(s.spool.outbox, "ORDER_S-2.xml")))
+        XCTAssertTrue(second.contains("<notes>zostawić u sąsiada</notes>"), second)
+        XCTAssertTrue(second.contains("unitPrice=\"49.50\""), second)
+
+        let messages = try outboxRows(s.ledger)
+        XCTAssertEqual(messages.map(\.name), ["ORDER_S-1.xml", "ORDER_S-2.xml"])
+        XCTAssertEqual(messages.map(\.state), [.delivered, .delivered])
+        XCTAssertTrue(messages.allSatisfy { $0.deliveredAt != nil && $0.lastError == nil })
+        XCTAssertEqual(String(decoding: messages[0].content, as: UTF8.self), first, "the file is the recorded content")
+
+        let file = try XCTUnwrap(try s.ledger.fileRecord(id: 1))
+        XCTAssertEqual(file.state, .accepted)
+        XCTAssertEqual(file.documents, 2)
+        XCTAssertNotNil(file.archivedAt)
+        XCTAssertEqual(file.destDir, "archive/\(Timestamp.localDay(s.clock.now()))")
+        XCTAssertEqual(file.storedName, "orders-0412.csv")
+        XCTAssertEqual(file.format, "orders-csv")
+        XCTAssertEqual(file.receivedAt, "2026-11-27T10:30:00.000Z", "times come from the injected clock")
+        let statuses = try s.ledger.read { db in try String.fetchAll(db, sql: "SELECT status FROM orders ORDER BY id") }
+        XCTAssertEqual(statuses, ["sent", "sent"])
+
+        // A second pass finds nothing to do and sends nothing again.
+        let again = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(again, RunSummary())
+        XCTAssertEqual(Fixture.names(in: s.spool.outbox), ["ORDER_S-1.xml", "ORDER_S-2.xml"])
+    }
+
+    func testInvalidFileIsRejectedWithReportsAndSendsNothing() throws {
+        let s = try Fixture.SpoolSetup()
+        let bad = Fixture.validOrdersCSV.replacingOccurrences(of: ";2;19,99;", with: ";0;19,99;")
+        s.drop(bad, as: "bad.csv")
+        let summary = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(summary.accepted, 0)
+        XCTAssertEqual(summary.rejected, 1)
+        XCTAssertEqual(Fixture.names(in: s.spool.outbox), [], "whole-file policy: S-2 is not sent either")
+        XCTAssertEqual(Fixture.names(in: s.spool.rejected), ["bad.csv", "bad.csv.report.html", "bad.csv.report.json", "bad.csv.report.txt"])
+        let json = try XCTUnwrap(Fixture.read(FileSystem.join(s.spool.rejected, "bad.csv.report.json")))
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        XCTAssertEqual(object["file"] as? String, "bad.csv")
+        XCTAssertEqual(object["status"] as? String, "rejected")
+        let errors = try XCTUnwrap(object["errors"] as? [[String: Any]])
+        XCTAssertEqual(errors.count, 1)
+        XCTAssertEqual(errors.first?["code"] as? String, "INVALID_QUANTITY")
+        XCTAssertEqual(errors.first?["line"] as? Int, 2)
+        let text = try XCTUnwrap(Fixture.read(FileSystem.join(s.spool.rejected, "bad.csv.report.txt")))
+        XCTAssertTrue(text.contains("1. INVALID_QUANTITY, line 2"), text)
+        XCTAssertEqual(try s.ledger.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") }, 0)
+        XCTAssertEqual(try s.ledger.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM orders") }, 0)
+    }
+
+    // MARK: Recovery of interrupted deliveries
+
+    /// Records an accepted, archived file with two outgoing messages, as a crash would leave them.
+    private func insertMessages(_ s: Fixture.SpoolSetup, states: [(name: String, state: String)]) throws {
+        try s.ledger.write { db in
+            try db.execute(sql: """
+                INSERT INTO files (id, channel, name, work_name, size, sha256, state, dest_dir, stored_name,
+                                   documents, received_at, processed_at, archived_at)
+                VALUES (1, 'orders', 'o.csv', 'o.csv', 10, 'abc', 'accepted', 'archive/2026-11-27', 'o.csv',
+                        ?, '2026-11-27T10:00:00.000Z', '2026-11-27T10:00:00.000Z', '2026-11-27T10:00:01.000Z')
+                """, arguments: [states.count])
+            for (i, m) in states.enumerated() {
+                try db.execute(sql: """
+                    INSERT INTO orders (id, order_id, file_id, line, status, data, received_at)
+                    VALUES (?, ?, 1, ?, 'received', '{}', '2026-11-27T10:00:00.000Z')
+                    """, arguments: [i + 1, "R-\(i + 1)", i + 2])
+                try db.execute(sql: """
+                    INSERT INTO outbox (file_id, order_ref, target, name, content, state, created_at)
+                    VALUES (1, ?, 'outbox', ?, ?, ?, '2026-11-27T10:00:00.000Z')
+                    """, arguments: [i + 1, m.name, Data("content of \(m.name)".utf8), m.state])
+            }
+        }
+    }
+
+    func testRecoveryRenamesAnInterruptedDeliveryWhoseTempFileIsStillThere() throws {
+        let s = try Fixture.SpoolSetup()
+        try insertMessages(s, states: [("ORDER_R-1.xml", "delivering")])
+        Fixture.write("content of ORDER_R-1.xml", to: FileSystem.join(s.spool.outbox, ".ORDER_R-1.xml.tmp"))
+
+        let summary = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(summary.recovered, 1)
+        XCTAssertEqual(summary.delivered, 0, "nothing new was delivered")
+        XCTAssertEqual(Fixture.names(in: s.spool.outbox), ["ORDER_R-1.xml"])
+        XCTAssertEqual(Fixture.read(FileSystem.join(s.spool.outbox, "ORDER_R-1.xml")), "content of ORDER_R-1.xml")
+        let m = try XCTUnwrap(try outboxRows(s.ledger).first)
+        XCTAssertEqual(m.state, .delivered)
+        XCTAssertNotNil(m.deliveredAt)
+        XCTAssertEqual(try s.ledger.read { db in try String.fetchOne(db, sql: "SELECT status FROM orders WHERE id = 1") }, "sent")
+    }
+
+    func testRecoveryOnlyMarksADeliveryWhoseTempFileIsGone() throws {
+        let s = try Fixture.SpoolSetup()
+        try insertMessages(s, states: [("ORDER_R-1.xml", "delivering"), ("ORDER_R-2.xml", "delivering")])
+        // R-1: renamed before the crash and still there. R-2: renamed and already taken by the warehouse.
+        Fixture.write("content of ORDER_R-1.xml", to: FileSystem.join(s.spool.outbox, "ORDER_R-1.xml"))
+
+        let summary = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(summary.recovered, 2)
+        XCTAssertEqual(summary.delivered, 0)
+        XCTAssertEqual(Fixture.names(in: s.spool.outbox), ["ORDER_R-1.xml"], "R-2 must not be written again")
+        XCTAssertEqual(try outboxRows(s.ledger).map(\.state), [.delivered, .delivered])
+        XCTAssertEqual(try s.ledger.read { db in try String.fetchAll(db, sql: "SELECT status FROM orders ORDER BY id") }, ["sent", "sent"])
+    }
+
+    /// Where renameat2(RENAME_NOREPLACE) is not supported, the rename is link(2) then
+    /// unlink(2) of the temp name. A crash between the two leaves the temp file and the
+    /// delivered file as two names of one inode: the delivery did happen, and recovery
+    /// must finish it rather than call its own file a conflict forever.
+    func testRecoveryAfterLinkButBeforeUnlinkFinishesTheDelivery() throws {
+        let s = try Fixture.SpoolSetup()
+        try insertMessages(s, states: [("ORDER_R-1.xml", "delivering")])
+        let temp = FileSystem.join(s.spool.outbox, ".ORDER_R-1.xml.tmp")
+        let final = FileSystem.join(s.spool.outbox, "ORDER_R-1.xml")
+        Fixture.write("content of ORDER_R-1.xml", to: temp)
+        XCTAssertEqual(link(temp, final), 0)
+
+        _ = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(Fixture.read(final), "content of ORDER_R-1.xml")
+        let message = try XCTUnwrap(try outboxRows(s.ledger).first)
+        XCTAssertEqual(message.state, .delivered, "last_error: \(message.lastError ?? "nil")")
+        XCTAssertEqual(Fixture.names(in: s.spool.outbox), ["ORDER_R-1.xml"], "the temp name is cleaned up")
+    }
+
+    func testPendingMessagesLeftByACrashGoOutOnTheNextRun() throws {
+        let s = try Fixture.SpoolSetup()
+        try insertMessages(s, states: [("ORDER_R-1.xml", "pending"), ("ORDER_R-2.xml", "delivered")])
+        // A half-written temp file from before the crash is simply replaced.
+        Fixture.write("cont", to: FileSystem.join(s.spool.outbox, ".ORDER_R-1.xml.tmp"))
+        let summary = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(summary.delivered, 1)
+        XCTAssertEqual(Fixture.names(in: s.spool.outbox), ["ORDER_R-1.xml"])
+        XCTAssertEqual(Fixture.read(FileSystem.join(s.spool.outbox, "ORDER_R-1.xml")), "content of ORDER_R-1.xml")
+    }
+
+    // MARK: Failing deliveries
+
+    func testMissingOutboxKeepsDeliveriesPendingUntilItIsBackAndTheBackoffHasPassed() throws {
+        let s = try Fixture.SpoolSetup()
+        try FileManager.default.removeItem(atPath: s.spool.outbox)
+        s.drop(Fixture.validOrdersCSV, as: "orders.csv")
+
+        let first = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(first.accepted, 1)
+        XCTAssertEqual(first.delivered, 0)
+        XCTAssertEqual(first.deliveryFailures, 2)
+        XCTAssertFalse(FileSystem.exists(s.spool.outbox), "edidrop never creates the warehouse folder by itself")
+        XCTAssertEqual(Fixture.names(in: s.archiveToday), ["orders.csv"], "the original is archived; its messages wait in the ledger")
+        var messages = try outboxRows(s.ledger)
+        XCTAssertEqual(messages.map(\.state), [.pending, .pending])
+        XCTAssertEqual(messages.map(\.attempts), [1, 1])
+        for m in messages {
+            let error = try XCTUnwrap(m.lastError)
+            XCTAssertTrue(error.contains(s.spool.outbox), error)
+            XCTAssertEqual(m.nextAttemptAt, "2026-11-27T10:30:01.000Z", "first retry one second later")
+        }
+        let status = try s.ledger.status(spool: s.spool)
+        XCTAssertEqual(status.pendingDeliveries, 2)
+        XCTAssertEqual(status.failingDeliveries.count, 2)
+        XCTAssertTrue(status.problems.contains { $0.contains("outbox folder") && $0.contains("missing") }, "\(status.problems)")
+
+        // Back: the daemon's passes wait for the retry time, but a one-off pass
+        // (`run --once`) delivers whatever is pending, whatever its retry time.
+        try FileManager.default.createDirectory(atPath: s.spool.outbox, withIntermediateDirectories: false)
+        let early = try s.engine.deliverer.deliverDue()
+        XCTAssertEqual(early.delivered, 0, "not before the retry time")
+        XCTAssertEqual(Fixture.names(in: s.spool.outbox), [])
+        XCTAssertEqual(try outboxRows(s.ledger).map(\.attempts), [1, 1])
+
+        let later = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(later.delivered, 2)
+        XCTAssertEqual(later.deliveryFailures, 0)
+        XCTAssertEqual(Fixture.names(in: s.spool.outbox), ["ORDER_S-1.xml", "ORDER_S-2.xml"])
+        messages = try outboxRows(s.ledger)
+        XCTAssertEqual(messages.map(\.state), [.delivered, .delivered])
+        XCTAssertEqual(messages.map(\.lastError), [nil, nil])
+        XCTAssertEqual(messages.map(\.nextAttemptAt), [nil, nil])
+        XCTAssertEqual(try s.ledger.status(spool: s.spool).problems, [])
+    }
+
+    func testBackoffGrowsWithEachFailedAttempt() throws {
+        let s = try Fixture.SpoolSetup()
+        try FileManager.default.removeItem(atPath: s.spool.outbox)
+        s.drop(Fixture.validOrdersCSV, as: "orders.csv")
+        _ = try s.engine.runOnce(settle: 0)
+        var expectedDelays: [Double] = []
+        for _ in 0..<3 {
+            let m = try XCTUnwrap(try outboxRows(s.ledger).first)
+            let next = try XCTUnwrap(m.nextAttemptAt)
+            let delay = Double(m.attempts >= 1 ? 1 << (m.attempts - 1) : 0)
+            expectedDelays.append(delay)
+            XCTAssertEqual(next, Timestamp.iso(s.clock.now().addingTimeInterval(delay)))
+            s.clock.advance(delay)
+            _ = try s.engine.runOnce(settle: 0)
+        }
+        XCTAssertEqual(expectedDelays, [1, 2, 4])
+        XCTAssertEqual(try outboxRows(s.ledger).first?.attempts, 4)
+    }
+
+    func testAnExistingFileOfTheSameNameIsNeverOverwritten() throws {
+        let s = try Fixture.SpoolSetup()
+        let foreign = FileSystem.join(s.spool.outbox, "ORDER_S-1.xml")
+        Fixture.write("not ours", to: foreign)
+        s.drop(Fixture.validOrdersCSV, as: "orders.csv")
+        let summary = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(summary.accepted, 1)
+        XCTAssertEqual(Fixture.read(foreign), "not ours")
+        let messages = try outboxRows(s.ledger)
+        XCTAssertEqual(messages.first?.name, "ORDER_S-1.xml")
+        XCTAssertNotEqual(messages.first?.state, .delivered)
+        XCTAssertTrue(messages.first?.lastError?.contains("already exists") == true, "\(messages.first?.lastError ?? "nil")")
+    }
+}

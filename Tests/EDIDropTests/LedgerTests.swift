@@ -1,0 +1,237 @@
+import Foundation
+import XCTest
+import GRDB
+@testable import EDIDrop
+
+/// The ledger and the processing steps that depend on what it remembers: duplicates,
+/// business keys, files left in work/, and the read-only views of the command line.
+final class LedgerTests: XCTestCase {
+    private func count(_ ledger: Ledger, _ sql: String) throws -> Int {
+        try ledger.read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
+    }
+
+    private func codes(_ ledger: Ledger, fileID: Int64) throws -> [String] {
+        try ledger.read { db in try Diagnostic.fetchAll(db, fileID: fileID).map { "\($0.code.rawValue)@\($0.line.map(String.init) ?? "-")" } }
+    }
+
+    func testOpeningCreatesTheSchemaAndReopeningKeepsTheData() throws {
+        let dir = FixtureFolder("edidrop-ledger")
+        let path = dir.join("ledger.sqlite")
+        do {
+            let ledger = try Ledger(path: path)
+            let tables = try ledger.read { db in
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb_%' ORDER BY name")
+            }
+            XCTAssertTrue(Set(tables).isSuperset(of: ["diagnostics", "file_events", "files", "orders", "outbox"]), "\(tables)")
+            XCTAssertEqual(try ledger.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }, "wal")
+            try ledger.write { db in
+                try db.execute(sql: """
+                    INSERT INTO files (channel, name, work_name, size, state, dest_dir, stored_name, received_at, processed_at)
+                    VALUES ('orders', 'a.csv', 'a.csv', 1, 'rejected', 'rejected', 'a.csv', 'x', 'x')
+                    """)
+                try Diagnostic(.invalidEAN, line: 4, column: 9, field: "ean", value: "123", message: "m", orderID: "S-1", hint: "h")
+                    .insert(db, fileID: 1, seq: 0)
+                try Diagnostic(.emptyFile, message: "nothing").insert(db, fileID: 1, seq: 1)
+            }
+        }
+        let reopened = try Ledger(path: path)
+        XCTAssertEqual(try reopened.fileRecord(id: 1)?.name, "a.csv")
+        let diagnostics = try reopened.read { db in try Diagnostic.fetchAll(db, fileID: 1) }
+        XCTAssertEqual(diagnostics, [
+            Diagnostic(.invalidEAN, line: 4, column: 9, field: "ean", value: "123", message: "m", orderID: "S-1", hint: "h"),
+            Diagnostic(.emptyFile, message: "nothing"),
+        ])
+
+        let readOnly = try Ledger(path: path, readOnly: true)
+        XCTAssertEqual(try readOnly.files().count, 1)
+        XCTAssertThrowsError(try readOnly.write { db in try db.execute(sql: "DELETE FROM files") })
+    }
+
+    func testSameBytesAgainAreADuplicateFile() throws {
+        let s = try Fixture.SpoolSetup()
+        s.drop(Fixture.validOrdersCSV, as: "orders.csv")
+        XCTAssertEqual(try s.engine.runOnce(settle: 0).accepted, 1)
+
+        s.drop(Fixture.validOrdersCSV, as: "orders-copy.csv")
+        let summary = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(summary.accepted, 0)
+        XCTAssertEqual(summary.rejected, 1)
+        XCTAssertEqual(summary.delivered, 0)
+        XCTAssertEqual(Fixture.names(in: s.spool.outbox), ["ORDER_S-1.xml", "ORDER_S-2.xml"])
+        XCTAssertEqual(Fixture.names(in: s.spool.rejected), ["orders-copy.csv", "orders-copy.csv.report.html", "orders-copy.csv.report.json", "orders-copy.csv.report.txt"])
+
+        let dup = try XCTUnwrap(try s.ledger.fileRecord(id: 2))
+        XCTAssertEqual(dup.state, .rejected)
+        XCTAssertEqual(dup.duplicateOf, 1)
+        XCTAssertEqual(dup.sha256, try s.ledger.fileRecord(id: 1)?.sha256)
+        XCTAssertEqual(try codes(s.ledger, fileID: 2), ["DUPLICATE_FILE@-"])
+        XCTAssertEqual(try count(s.ledger, "SELECT COUNT(*) FROM outbox"), 2)
+        let report = try XCTUnwrap(Fixture.read(FileSystem.join(s.spool.rejected, "orders-copy.csv.report.txt")))
+        XCTAssertTrue(report.contains("already received as file 1 (orders.csv)"), report)
+
+        // The same bytes a third time, under the first name: a duplicate again, with its own stored name.
+        s.drop(Fixture.validOrdersCSV, as: "orders-copy.csv")
+        XCTAssertEqual(try s.engine.runOnce(settle: 0).rejected, 1)
+        XCTAssertEqual(try s.ledger.fileRecord(id: 3)?.duplicateOf, 1)
+        XCTAssertEqual(try s.ledger.fileRecord(id: 3)?.storedName, "orders-copy~3.csv")
+        XCTAssertTrue(FileSystem.exists(FileSystem.join(s.spool.rejected, "orders-copy~3.csv.report.json")))
+        let json = try XCTUnwrap(Fixture.read(FileSystem.join(s.spool.rejected, "orders-copy~3.csv.report.json")))
+        XCTAssertTrue(json.contains("\"file\": \"orders-copy.csv\""), "the report keeps the name as received")
+    }
+
+    func testAnOrderIDSentBeforeIsADuplicateOrderWhicheverFileBringsIt() throws {
+        let s = try Fixture.SpoolSetup()
+        s.drop(Fixture.validOrdersCSV, as: "orders.csv")
+        _ = try s.engine.runOnce(settle: 0)
+
+        let header = Fixture.validOrdersCSV.components(separatedBy: "\n")[0]
+        s.drop(header + "\nS-9;;Ewa;;;Polna 1;Łódź;90-001;PL;;;;;X;;1;;;\nS-2;;Jan Nowak;;;Inna 2;Gdańsk;80-001;PL;;;;;Y;;1;;;\n", as: "later.csv")
+        let summary = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(summary.rejected, 1)
+        XCTAssertEqual(summary.delivered, 0)
+        XCTAssertEqual(try codes(s.ledger, fileID: 2), ["DUPLICATE_ORDER@3"])
+        let d = try XCTUnwrap(try s.ledger.read { db in try Diagnostic.fetchAll(db, fileID: 2) }.first)
+        XCTAssertEqual(d.field, "order_id")
+        XCTAssertEqual(d.value, "S-2")
+        XCTAssertEqual(d.orderID, "S-2")
+        XCTAssertTrue(d.message.contains("orders.csv"), d.message)
+        XCTAssertEqual(Fixture.names(in: s.spool.outbox), ["ORDER_S-1.xml", "ORDER_S-2.xml"], "neither S-9 nor S-2 goes out")
+        XCTAssertEqual(try count(s.ledger, "SELECT COUNT(*) FROM orders"), 2, "the rolled back file leaves no order behind")
+        XCTAssertEqual(try count(s.ledger, "SELECT COUNT(*) FROM orders WHERE order_id = 'S-9'"), 0)
+
+        // An order repeated inside one file, not on neighbouring rows, is merged rather than refused.
+        s.drop(header + "\nS-5;;Ewa;;;Polna 1;Łódź;90-001;PL;;;;;X;;1;;;\nS-6;;Jan;;;Inna 2;Gdańsk;80-001;PL;;;;;Y;;1;;;\nS-5;;Ewa;;;Polna 1;Łódź;90-001;PL;;;;;Z;;4;;;\n", as: "split.csv")
+        let split = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(split.accepted, 1)
+        XCTAssertEqual(split.delivered, 2)
+        let s5 = try XCTUnwrap(Fixture.read(FileSystem.join(s.spool.outbox, "ORDER_S-5.xml")))
+        XCTAssertTrue(s5.contains("<line sku=\"X\" quantity=\"1\"/>") && s5.contains("<line sku=\"Z\" quantity=\"4\"/>"), s5)
+    }
+
+    func testAFileLeftInWorkIsProcessedOnTheNextRun() throws {
+        let s = try Fixture.SpoolSetup()
+        let work = s.spool.workFolder(for: .orders)
+        Fixture.write(Fixture.validOrdersCSV, to: FileSystem.join(work, "claimed.csv~w2"))
+        Fixture.write("half copied", to: FileSystem.join(work, ".claimed.csv.copying"))
+
+        let summary = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(summary.accepted, 1)
+        XCTAssertEqual(summary.delivered, 2)
+        XCTAssertEqual(Fixture.names(in: work), [], "the orphan is taken and the interrupted copy removed")
+        XCTAssertEqual(Fixture.names(in: s.spool.outbox), ["ORDER_S-1.xml", "ORDER_S-2.xml"])
+        XCTAssertEqual(Fixture.names(in: s.archiveToday), ["claimed.csv"], "archived under the name as received")
+        let file = try XCTUnwrap(try s.ledger.fileRecord(id: 1))
+        XCTAssertEqual(file.name, "claimed.csv")
+        XCTAssertEqual(file.workName, "claimed.csv~w2")
+        XCTAssertEqual(file.state, .accepted)
+    }
+
+    func testACommittedButUnarchivedFileIsFinishedNotProcessedAgain() throws {
+        let s = try Fixture.SpoolSetup()
+        s.drop(Fixture.validOrdersCSV, as: "orders.csv")
+        _ = try s.engine.runOnce(settle: 0)
+        // Put the state back to "committed, not yet archived", as a crash after the commit leaves it.
+        let archived = FileSystem.join(s.archiveToday, "orders.csv")
+        try FileManager.default.moveItem(atPath: archived, toPath: FileSystem.join(s.spool.workFolder(for: .orders), "orders.csv"))
+        try s.ledger.write { db in try db.execute(sql: "UPDATE files SET archived_at = NULL") }
+
+        let summary = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(summary.recovered, 1)
+        XCTAssertEqual(summary.accepted, 0, "not processed a second time")
+        XCTAssertEqual(summary.rejected, 0, "and not mistaken for a duplicate of itself")
+        XCTAssertTrue(FileSystem.exists(archived))
+        XCTAssertEqual(try count(s.ledger, "SELECT COUNT(*) FROM files"), 1)
+        XCTAssertEqual(try count(s.ledger, "SELECT COUNT(*) FROM files WHERE archived_at IS NULL"), 0)
+    }
+
+    func testArchiveNameAlreadyTakenGetsTheLedgerID() throws {
+        let s = try Fixture.SpoolSetup()
+        try FileSystem.makeDirectories(s.archiveToday)
+        Fixture.write("someone else's", to: FileSystem.join(s.archiveToday, "orders.csv"))
+        s.drop(Fixture.validOrdersCSV, as: "orders.csv")
+        _ = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(Fixture.names(in: s.archiveToday), ["orders.csv", "orders~1.csv"])
+        XCTAssertEqual(Fixture.read(FileSystem.join(s.archiveToday, "orders.csv")), "someone else's")
+        XCTAssertEqual(try s.ledger.fileRecord(id: 1)?.storedName, "orders~1.csv")
+        XCTAssertEqual(Processor.numberedName("README", id: 17), "README~17")
+        XCTAssertEqual(Processor.numberedName("a.b.csv", id: 17), "a.b~17.csv")
+        XCTAssertEqual(Processor.numberedName(".hidden", id: 17), ".hidden~17")
+    }
+
+    func testListingsAndDetailAfterARun() throws {
+        let s = try Fixture.SpoolSetup()
+        s.drop(Fixture.validOrdersCSV, as: "a.csv")
+        s.drop("order_id;sku\nS-1;A\n", as: "b.csv")
+        _ = try s.engine.runOnce(settle: 0)
+
+        let all = try s.ledger.files()
+        XCTAssertEqual(all.map(\.record.name), ["b.csv", "a.csv"], "newest first")
+        XCTAssertEqual(try s.ledger.files(state: .rejected).map(\.record.name), ["b.csv"])
+        XCTAssertEqual(try s.ledger.files(state: .accepted).map(\.record.name), ["a.csv"])
+        XCTAssertEqual(try s.ledger.files(channel: .warehouse).count, 0)
+
+        let status = try s.ledger.status(spool: s.spool)
+        XCTAssertEqual(status.filesByState, ["accepted": 1, "rejected": 1])
+        XCTAssertEqual(status.ordersByStatus, ["sent": 2])
+        XCTAssertEqual(status.inFlight, 0)
+        XCTAssertEqual(status.pendingDeliveries, 0)
+        XCTAssertEqual(status.workLeftovers, 0)
+        XCTAssertNotNil(status.lastActivity)
+        guard case .object(let o) = status.json() else { return XCTFail("status JSON is an object") }
+        let keys = o.entries.map(\.0)
+        for key in ["files", "inFlight", "pendingDeliveries", "failingDeliveries", "orders", "lastActivity", "workLeftovers", "problems"] {
+            XCTAssertTrue(keys.contains(key), "status JSON lacks \(key): \(keys)")
+        }
+
+        let a = try XCTUnwrap(try s.ledger.detail(fileID: 1))
+        XCTAssertEqual(a.events.map(\.event), ["received", "accepted", "delivered", "delivered", "archived"])
+        XCTAssertEqual(a.orders.map(\.orderID), ["S-1", "S-2"])
+        XCTAssertEqual(a.orders.map(\.line), [2, 4])
+        XCTAssertEqual(a.deliveries.map(\.name), ["ORDER_S-1.xml", "ORDER_S-2.xml"])
+        XCTAssertEqual(a.deliveries.map(\.state), ["delivered", "delivered"])
+        XCTAssertEqual(a.diagnostics, [])
+
+        let b = try XCTUnwrap(try s.ledger.detail(fileID: 2))
+        XCTAssertEqual(b.record.state, .rejected)
+        XCTAssertEqual(b.diagnostics.map(\.code), Array(repeating: .missingField, count: 6))
+        XCTAssertTrue(b.diagnostics.allSatisfy { $0.line == 1 })
+        XCTAssertNil(try s.ledger.detail(fileID: 99))
+
+        let rendered = b.json().render()
+        XCTAssertTrue(rendered.contains("\"state\":\"rejected\""), rendered)
+        XCTAssertTrue(rendered.contains("\"storedAs\":\"rejected/b.csv\""), rendered)
+    }
+
+    /// Order ids come from the shop's files. One shaped like another's made-safe file name
+    /// ("a_b-<hash>" next to "a/b") must not stop the spool: the outbox table refuses a
+    /// second message of the same name, and that error escapes the file's processing.
+    func testOrderIDsWhoseFileNamesCollideDoNotStopTheSpool() throws {
+        let s = try Fixture.SpoolSetup()
+        let header = Fixture.validOrdersCSV.components(separatedBy: "\n")[0]
+        let first = "a/b"
+        let lookalike = String(WarehouseOrderFile.fileName(forOrderID: first).dropFirst("ORDER_".count).dropLast(".xml".count))
+        s.drop(header + "\n\(first);;Ewa;;;Polna 1;Łódź;90-001;PL;;;;;X;;1;;;\n", as: "first.csv")
+        XCTAssertEqual(try s.engine.runOnce(settle: 0).accepted, 1)
+
+        s.drop(header + "\n\(lookalike);;Jan;;;Inna 2;Gdańsk;80-001;PL;;;;;Y;;1;;;\n", as: "second.csv")
+        XCTAssertNoThrow(try s.engine.runOnce(settle: 0), "one file must not stop the run")
+        // Whatever became of second.csv, a later good file still goes through.
+        s.drop(Fixture.validOrdersCSV, as: "third.csv")
+        let third = try? s.engine.runOnce(settle: 0)
+        XCTAssertNotNil(third, "the spool is stuck: every run fails on the file left in work/")
+        XCTAssertTrue(FileSystem.exists(FileSystem.join(s.spool.outbox, "ORDER_S-1.xml")))
+        XCTAssertEqual(Fixture.read(FileSystem.join(s.spool.outbox, WarehouseOrderFile.fileName(forOrderID: first)))?.contains("Ewa"), true,
+                       "the first order's file is never replaced")
+    }
+
+    func testBackupIsAConsistentCopy() throws {
+        let s = try Fixture.SpoolSetup()
+        s.drop(Fixture.validOrdersCSV, as: "a.csv")
+        _ = try s.engine.runOnce(settle: 0)
+        let copy = s.folder.join("backup.sqlite")
+        try s.ledger.backup(to: copy)
+        let restored = try Ledger(path: copy, readOnly: true)
+        XCTAssertEqual(try restored.files().map(\.record.name), ["a.csv"])
+        XCTAssertEqual(try count(restored, "SELECT COUNT(*) FROM outbox WHERE state = 'delivered'"), 2)
+    }
+}

@@ -1,0 +1,1 @@
+../SFTPSupportTests/SSHServerRig.swift
