@@ -25,7 +25,12 @@ public struct SpoolConfiguration: Sendable, Equatable {
         public var maxFileSize: Int64 = 1 << 30
         /// How a file that is neither valid UTF-8 nor marked by a BOM is read.
         public var fallbackEncoding: TextEncoding = .windows1250
+        /// `file`: one bad order rejects the whole file. `record`: the valid orders of a
+        /// CSV file go out, the bad ones go to rejected/NAME.rejects.csv.
+        public var policy: AcceptancePolicy = .file
     }
+
+    public enum AcceptancePolicy: String, Sendable, Equatable { case file, record }
 
     /// What edidrop expects from the warehouse, so that a quiet link is noticed.
     public struct Expectations: Sendable, Equatable {
@@ -133,7 +138,13 @@ public struct SpoolConfiguration: Sendable, Equatable {
             config.folders.archive = try s.string("archive") ?? config.folders.archive
             config.folders.rejected = try s.string("rejected") ?? config.folders.rejected
         }
-        try reader.section("intake", known: ["settle", "poll_interval", "done_marker", "max_file_size", "encoding"]) { s in
+        try reader.section("intake", known: ["settle", "poll_interval", "done_marker", "max_file_size", "encoding", "policy"]) { s in
+            if let v = try s.string("policy") {
+                guard let p = AcceptancePolicy(rawValue: v) else {
+                    throw Problem(message: "\(name): [intake] policy \"\(v)\" is not one of file, record")
+                }
+                config.intake.policy = p
+            }
             if let v = try s.number("settle", min: 0) { config.intake.settle = v }
             if let v = try s.number("poll_interval", min: 0.05) { config.intake.pollInterval = v }
             if let v = try s.bool("done_marker") { config.intake.doneMarker = v }

@@ -170,6 +170,18 @@ public final class Ledger: @unchecked Sendable {
                 CREATE INDEX orders_status_sent ON orders(status, sent_at);
                 """)
         }
+        migrator.registerMigration("v3-record-policy") { db in
+            // The rows of each order a `record`-policy file could not send: from the line
+            // where the order starts to the line where its last row starts.
+            try db.execute(sql: """
+                CREATE TABLE rejected_records (
+                    file_id INTEGER NOT NULL REFERENCES files(id),
+                    first_line INTEGER NOT NULL,
+                    last_row_line INTEGER NOT NULL
+                );
+                CREATE INDEX rejected_records_file ON rejected_records(file_id);
+                """)
+        }
         return migrator
     }
 }

@@ -21,6 +21,12 @@ public struct Archiver {
         let work = FileSystem.join(workFolder, file.workName)
         let workPresent = try FileSystem.status(work) != nil
         crash.reached(.beforeArchive)
+        let partial = file.state == .accepted && file.errorCount > 0
+        if partial {
+            // `record` policy: the original is archived; its rejected orders and their
+            // report go to rejected/, written before the move so a crash repeats them.
+            try writePartialRejects(file, original: workPresent ? work : FileSystem.join(dest, file.storedName))
+        }
         if workPresent {
             if file.state == .rejected {
                 try writeReports(file, original: work)
@@ -71,6 +77,48 @@ public struct Archiver {
             }
         }
         throw SystemError("rename", "\(work) -> \(dest)", errno: EEXIST)
+    }
+
+    /// The base name of a partly accepted file's rejects and reports in rejected/: its own
+    /// name, unless another file rejected under that name is already there.
+    func partialBaseName(_ file: FileRecord) throws -> String {
+        let rejected = spool.relative(spool.rejected)
+        let taken = try ledger.read { db in
+            try Int.fetchOne(db, sql: "SELECT 1 FROM files WHERE dest_dir = ? AND stored_name = ? AND id != ?",
+                             arguments: [rejected, file.name, file.id]) != nil
+        }
+        return taken ? Processor.numberedName(file.name, id: file.id!) : file.name
+    }
+
+    private func writePartialRejects(_ file: FileRecord, original: String) throws {
+        let base = try partialBaseName(file)
+        let folder = spool.rejected
+        try FileSystem.makeDirectories(folder)
+        var report = try RejectionReport.load(file, ledger: ledger, original: original)
+        report.rejectsName = base + ".rejects.csv"
+        let ranges = try ledger.read { db in
+            try Row.fetchAll(db, sql: "SELECT first_line, last_row_line FROM rejected_records WHERE file_id = ?", arguments: [file.id])
+                .map { (first: $0["first_line"] as Int, lastRow: $0["last_row_line"] as Int) }
+        }
+        let detection = EncodingDetection(encoding: file.encoding.flatMap(TextEncoding.init(rawValue:)) ?? .utf8,
+                                          bomLength: RejectionReport.bomLength(file.encoding.flatMap(TextEncoding.init(rawValue:)) ?? .utf8, path: original),
+                                          fallbackUsed: false)
+        let lines = try RejectsFile.selectedLines(original: original, detection: detection, ranges: ranges)
+        let rejects = try RejectsFile.bytes(original: original, detection: detection, lines: lines)
+        let language = spool.configuration.reportLanguage
+        let outputs: [(String, [UInt8])] = [
+            (".rejects.csv", rejects),
+            (".report.json", Array(report.json().utf8)),
+            (".report.txt", Array(report.text(language: language).utf8)),
+            (".report.html", Array(report.html(language: language).utf8)),
+        ]
+        for (suffix, bytes) in outputs {
+            let final = FileSystem.join(folder, base + suffix)
+            let temp = FileSystem.join(folder, ".\(base)\(suffix).tmp")
+            try FileSystem.writeDurably(bytes, to: temp)
+            try FileSystem.retry("rename", temp) { rename(temp, final) }
+        }
+        try FileSystem.syncDirectory(folder)
     }
 
     private func writeReports(_ file: FileRecord, original: String) throws {

@@ -109,9 +109,12 @@ public struct Processor {
                         }
                         if let previous = held { release(previous, before: draft.line, &tally) }
                         held = (draft.line, problems)
+                        let range = (first: draft.line, lastRow: draft.lines.map(\.line).max() ?? draft.line)
+                        if !problems.isEmpty { tally.rejectedRanges.append(range) }
                         guard let order else { continue }
                         if let problem = try store(order, line: draft.line, fileID: fileID, db: db, now: now) {
                             tally.note([problem])
+                            tally.rejectedRanges.append(range)
                         } else {
                             tally.documents += 1
                         }
@@ -201,6 +204,8 @@ public struct Processor {
         var skipped = 0
         /// Says what `skipped` counts when the default wording does not fit.
         var skippedDetail: String?
+        /// Line ranges of the orders that had findings (for the `record` policy).
+        var rejectedRanges: [(first: Int, lastRow: Int)] = []
 
         mutating func note(_ f: [Diagnostic]) {
             count += f.count
@@ -224,6 +229,7 @@ public struct Processor {
             var tally = Tally()
             var findings: [Diagnostic] = []
             var findingCount = 0
+            var partial = false
             try db.inSavepoint {
                 let fileFindings = Self.locatingDoctype(try apply(db, fileID, now, &tally), head: head)
                 // A schema error already says what is wrong on its line; rule findings on the
@@ -232,6 +238,27 @@ public struct Processor {
                 let kept = tally.findings.filter { $0.line.map { !schemaLines.contains($0) } ?? true }
                 findingCount = tally.count - (tally.findings.count - kept.count) + fileFindings.count
                 findings = Array((fileFindings + kept).prefix(Self.maxStoredFindings))
+                // `record` policy: findings that all belong to orders reject only those
+                // orders; the rest of the file goes out. Anything about the file as a whole
+                // (broken CSV, bad header, encoding) still rejects all of it.
+                partial = spool.configuration.intake.policy == .record && record.channel == .orders
+                    && findingCount > 0 && fileFindings.isEmpty && tally.documents > 0
+                    && record.format.map { $0.hasSuffix("csv") } == true
+                    && findings.allSatisfy { $0.orderID != nil } && findings.count == findingCount
+                if partial {
+                    let rejectedIDs = Set(findings.compactMap(\.orderID))
+                    for id in rejectedIDs {
+                        // An order stored in part before a later row of it was found wrong.
+                        try db.execute(sql: "DELETE FROM outbox WHERE order_ref IN (SELECT id FROM orders WHERE file_id = ? AND order_id = ?)", arguments: [fileID, id])
+                        try db.execute(sql: "DELETE FROM orders WHERE file_id = ? AND order_id = ?", arguments: [fileID, id])
+                    }
+                    tally.documents = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM orders WHERE file_id = ?", arguments: [fileID]) ?? 0
+                    for r in tally.rejectedRanges {
+                        try db.execute(sql: "INSERT INTO rejected_records (file_id, first_line, last_row_line) VALUES (?, ?, ?)",
+                                       arguments: [fileID, r.first, r.lastRow])
+                    }
+                    return .commit
+                }
                 if tally.documents == 0 && tally.skipped == 0 && findingCount == 0 {
                     findings = [Diagnostic(.emptyFile, line: 2, message: "the file holds no \(noun.1)")]
                     findingCount = 1
@@ -239,13 +266,15 @@ public struct Processor {
                 return findingCount == 0 ? .commit : .rollback
             }
             if findingCount > 0 {
-                record.state = .rejected
-                record.destDir = spool.relative(spool.rejected)
+                if !partial {
+                    record.state = .rejected
+                    record.destDir = spool.relative(spool.rejected)
+                }
                 findings.sort { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) }
             }
             // Accepted: what took effect. Rejected: how many records the file held (orders
             // stored before the rollback, plus those with findings), for "2 of 41 orders".
-            record.documents = findingCount == 0
+            record.documents = findingCount == 0 || partial
                 ? tally.documents
                 : tally.documents + tally.skipped + Set(findings.compactMap(\.orderID)).count
             record.errorCount = findingCount
@@ -256,6 +285,10 @@ public struct Processor {
             var detail: String
             if record.state == .accepted {
                 detail = "\(tally.documents) \(tally.documents == 1 ? noun.0 : noun.1)"
+                if partial {
+                    let bad = Set(findings.compactMap(\.orderID)).count
+                    detail += " sent; \(bad) \(bad == 1 ? noun.0 : noun.1) rejected (\(findingCount) error\(findingCount == 1 ? "" : "s"); policy record)"
+                }
                 if tally.skipped > 0 {
                     detail += tally.skippedDetail.map { ", " + $0 }
                         ?? (noun.0 == "stock line" ? ", \(tally.skipped) stale (older than recorded)" : ", \(tally.skipped) already recorded")

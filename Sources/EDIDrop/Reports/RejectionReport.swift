@@ -12,6 +12,10 @@ public struct RejectionReport: Sendable {
     /// The quoted lines, by line number, as far as they could be read.
     public var sourceLines: [Int: String]
     public var duplicateOfName: String?
+    /// Set for a file taken under the `record` policy: where its rejected orders are.
+    public var rejectsName: String?
+    /// Partly accepted: some orders went out, the rest are in the rejects file.
+    public var isPartial: Bool { file.state == .accepted && file.errorCount > 0 }
 
     /// The JSON document (DESIGN.md "Rejected-file reports"), keys in a stable order.
     public func json() -> String {
@@ -24,7 +28,11 @@ public struct RejectionReport: Sendable {
         o.add("sha256", file.sha256.map(JSONValue.string) ?? .null)
         o.add("channel", .string(file.channel.rawValue))
         o.add("receivedAt", .string(file.receivedAt))
-        o.add("status", .string(file.state.rawValue))
+        o.add("status", .string(isPartial ? "partial" : file.state.rawValue))
+        if isPartial {
+            o.add("sentOrders", .int(file.documents))
+            o.add("rejectsFile", .optional(rejectsName))
+        }
         o.add("id", .int(Int(file.id ?? 0)))
         o.add("storedName", .string(file.storedName))
         o.add("format", file.format.map(JSONValue.string) ?? .null)
@@ -48,7 +56,8 @@ public struct RejectionReport: Sendable {
 
     /// Orders the file held, when known (for the summary "in 2 of 41 orders").
     public var ordersInFile: Int? {
-        file.channel == .orders && file.documents > 0 ? file.documents : nil
+        guard file.channel == .orders && file.documents > 0 else { return nil }
+        return isPartial ? file.documents + Set(diagnostics.compactMap(\.orderID)).count : file.documents
     }
 
     /// The findings grouped by order, in file order; findings about the file as a whole
@@ -80,7 +89,11 @@ public struct RejectionReport: Sendable {
             t += "\(l.rejected): \(l.duplicate(of: dup, name: duplicateOfName.map(Self.visible)))\n\n"
         } else {
             let orders = Set(diagnostics.compactMap(\.orderID)).count
-            t += "\(l.rejected): \(l.summary(errors: file.errorCount, inOrders: orders, ofOrders: ordersInFile, warehouse: file.channel == .warehouse))\n\n"
+            if isPartial {
+                t += "\(l.partlyAccepted): \(l.partialSummary(errors: file.errorCount, inOrders: orders, ofOrders: ordersInFile ?? orders, sent: file.documents, rejects: rejectsName))\n\n"
+            } else {
+                t += "\(l.rejected): \(l.summary(errors: file.errorCount, inOrders: orders, ofOrders: ordersInFile, warehouse: file.channel == .warehouse))\n\n"
+            }
         }
         var facts: [(String, String)] = [(l.received, file.receivedAt), (l.ledgerID, "\(file.id ?? 0)   (edidrop show \(file.id ?? 0))")]
         if let sha = file.sha256 { facts.append(("sha256", sha)) }
@@ -125,7 +138,7 @@ public struct RejectionReport: Sendable {
             t += l.moreNotListed(file.errorCount - diagnostics.count) + "\n\n"
         }
         t += l.howToResubmit + "\n" + String(repeating: "-", count: l.howToResubmit.count) + "\n"
-        t += l.resubmit(channel: file.channel, duplicate: file.duplicateOf != nil)
+        t += isPartial ? l.resubmitPartial(rejects: rejectsName) : l.resubmit(channel: file.channel, duplicate: file.duplicateOf != nil)
         return t
     }
 
@@ -139,11 +152,14 @@ public struct RejectionReport: Sendable {
         let summary: String
         if let dup = file.duplicateOf {
             summary = l.duplicate(of: dup, name: duplicateOfName)
+        } else if isPartial {
+            let orders = Set(diagnostics.compactMap(\.orderID)).count
+            summary = l.partialSummary(errors: file.errorCount, inOrders: orders, ofOrders: ordersInFile ?? orders, sent: file.documents, rejects: rejectsName)
         } else {
             summary = l.summary(errors: file.errorCount, inOrders: Set(diagnostics.compactMap(\.orderID)).count,
                                 ofOrders: ordersInFile, warehouse: file.channel == .warehouse)
         }
-        h += "<p class=\"summary\"><strong>\(HTML.escape(l.rejected))</strong>: \(HTML.escape(summary))</p>\n"
+        h += "<p class=\"summary\"><strong>\(HTML.escape(isPartial ? l.partlyAccepted : l.rejected))</strong>: \(HTML.escape(summary))</p>\n"
         h += "<dl class=\"facts\">"
         h += "<dt>\(HTML.escape(l.received))</dt><dd>\(HTML.escape(file.receivedAt))</dd>"
         h += "<dt>\(HTML.escape(l.ledgerID))</dt><dd>\(file.id ?? 0)</dd>"

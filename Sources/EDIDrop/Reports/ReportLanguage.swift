@@ -43,6 +43,18 @@ public enum ReportLanguage: String, Sendable, Codable, CaseIterable {
     }
 
     var rejected: String { self == .pl ? "ODRZUCONY" : "REJECTED" }
+    var partlyAccepted: String { self == .pl ? "PRZYJĘTY CZĘŚCIOWO" : "PARTLY ACCEPTED" }
+
+    /// "2 errors in 2 of 41 orders; the other 39 orders were sent; the 2 rejected orders are in NAME.rejects.csv."
+    func partialSummary(errors: Int, inOrders: Int, ofOrders: Int, sent: Int, rejects: String?) -> String {
+        let where_ = rejects.map { self == .pl ? " są w pliku \($0)" : " are in \($0)" } ?? ""
+        switch self {
+        case .en:
+            return "\(errors == 1 ? "1 error" : "\(errors) errors") in \(inOrders) of \(ofOrders) orders; the other \(sent) \(sent == 1 ? "order was" : "orders were") sent; the rejected \(inOrders == 1 ? "order" : "orders")\(where_.isEmpty ? " were not sent" : where_)."
+        case .pl:
+            return "\(self.errors(errors)) w \(inOrders) z \(ofOrders) zamówień; pozostałe (\(sent)) zostały wysłane; odrzucone zamówienia\(where_.isEmpty ? " nie zostały wysłane" : where_)."
+        }
+    }
     var reportFor: String { self == .pl ? "Raport edidrop dla pliku" : "edidrop report for" }
     var received: String { self == .pl ? "przyjęty " : "received " }
     var ledgerID: String { self == .pl ? "nr w rejestrze" : "ledger id" }
@@ -87,6 +99,16 @@ public enum ReportLanguage: String, Sendable, Codable, CaseIterable {
             return "Correct the lines above in your copy of the file and drop the corrected file into\n\(folder) again. A corrected file is a new file and is taken normally; the same\nbytes dropped again are refused as DUPLICATE_FILE. Error codes are listed in the README.\n"
         case (.pl, false):
             return "Popraw powyższe wiersze w swojej kopii pliku i wrzuć poprawiony plik ponownie do\n\(folder). Poprawiony plik jest nowym plikiem i zostanie przyjęty normalnie; te same\nbajty wrzucone ponownie zostaną odrzucone jako DUPLICATE_FILE. Kody błędów opisuje README.\n"
+        }
+    }
+
+    func resubmitPartial(rejects: String?) -> String {
+        let file = rejects ?? (self == .pl ? "pliku z odrzuconymi zamówieniami" : "the rejects file")
+        switch self {
+        case .en:
+            return "The other orders of this file were sent: do not send the whole file again (they would be\nDUPLICATE_ORDER). Correct the orders in \(file), which holds only them in the file's own\nlayout and encoding, and drop it into inbox/.\n"
+        case .pl:
+            return "Pozostałe zamówienia z tego pliku zostały wysłane: nie wysyłaj całego pliku ponownie (byłyby\nDUPLICATE_ORDER). Popraw zamówienia w \(file), który zawiera tylko je, w układzie i kodowaniu\noryginału, i wrzuć go do inbox/.\n"
         }
     }
 
