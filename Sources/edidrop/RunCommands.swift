@@ -58,8 +58,10 @@ extension Edidrop {
             let stop = StopFlag()
             let signals = SignalWatcher(stop: stop)
             defer { withExtendedLifetime(signals) {} }
+            // Progress on a terminal only: never into a pipe or a log file.
+            let progress = once && isatty(STDERR_FILENO) == 1 ? ProgressSink(show: TerminalProgress.show) : nil
             let engine = Engine(spool: spool, ledger: try Ledger(path: spool.ledgerPath), schemas: try CompiledSchemas(),
-                                crash: crash, logger: logger, stop: stop)
+                                crash: crash, logger: logger, stop: stop, progress: progress)
             let settle = self.settle ?? spool.configuration.intake.settle
             if once {
                 let s = try engine.runOnce(settle: settle)
@@ -191,6 +193,18 @@ extension Edidrop {
             }
             print(xsd, terminator: "")
         }
+    }
+}
+
+/// One status line on stderr, rewritten in place: records, MB/s, errors so far.
+enum TerminalProgress {
+    static func show(_ p: ProgressUpdate) {
+        let mb = Double(p.bytesRead) / 1_048_576, total = Double(p.totalBytes) / 1_048_576
+        let percent = p.totalBytes > 0 ? Int(Double(p.bytesRead) * 100 / Double(p.totalBytes)) : 100
+        var line = String(format: "%@: %d records, %.1f of %.1f MB (%d%%), %.1f MB/s, %d error%@",
+                          p.fileName, p.records, mb, total, percent, p.megabytesPerSecond, p.errors, p.errors == 1 ? "" : "s")
+        if line.count > 110 { line = String(line.suffix(110)) }
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + line + (p.finished ? "\n" : "")).utf8))
     }
 }
 

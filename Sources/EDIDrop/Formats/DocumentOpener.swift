@@ -57,10 +57,11 @@ public struct OpenedDocument {
 /// file's name, and opens the matching reader.
 public enum DocumentOpener {
     public static func open(path: String, identity: FileIdentity, channel: Channel,
-                            schemas: CompiledSchemas, configuration: SpoolConfiguration) -> Result<OpenedDocument, Diagnostic> {
+                            schemas: CompiledSchemas, configuration: SpoolConfiguration,
+                            meter: ReadMeter? = nil) -> Result<OpenedDocument, Diagnostic> {
         let head = identity.head
         if looksLikeXML(head, encoding: identity.encoding) {
-            return openXML(path: path, channel: channel, schemas: schemas, identity: identity)
+            return openXML(path: path, channel: channel, schemas: schemas, identity: identity, meter: meter)
         }
         if identity.encoding.encoding != .utf16LE, identity.encoding.encoding != .utf16BE,
            let nul = head.firstIndex(of: 0) {
@@ -68,7 +69,7 @@ public enum DocumentOpener {
             return .failure(Diagnostic(.unknownFormat, line: line,
                                        message: "the file holds binary data (a NUL byte at line \(line)), not CSV or XML text"))
         }
-        return openCSV(path: path, identity: identity, channel: channel, configuration: configuration)
+        return openCSV(path: path, identity: identity, channel: channel, configuration: configuration, meter: meter)
     }
 
     /// The first thing after a BOM and white space is `<`.
@@ -87,7 +88,7 @@ public enum DocumentOpener {
     }
 
     static func openXML(path: String, channel: Channel, schemas: CompiledSchemas,
-                        identity: FileIdentity) -> Result<OpenedDocument, Diagnostic> {
+                        identity: FileIdentity, meter: ReadMeter? = nil) -> Result<OpenedDocument, Diagnostic> {
         let sniffed = identity.encoding
         // First a schema-less look at the root element, to choose the schema.
         guard let probeSource = try? FileSource(path: path) else {
@@ -108,7 +109,7 @@ public enum DocumentOpener {
         }
         let encoding = xmlEncodingDescription(probe.encodingName, sniffed: sniffed)
         func reader(_ schema: XMLSchema?) -> XMLStreamReader? {
-            guard let source = try? FileSource(path: path) else { return nil }
+            guard let source = try? FileSource(path: path, meter: meter) else { return nil }
             return XMLStreamReader(documentName: path, schema: schema) { try source.read(into: $0) }
         }
         func opened(_ format: DocumentFormat, _ content: Content) -> Result<OpenedDocument, Diagnostic> {
@@ -190,7 +191,7 @@ public enum DocumentOpener {
     }
 
     static func openCSV(path: String, identity: FileIdentity, channel: Channel,
-                        configuration: SpoolConfiguration) -> Result<OpenedDocument, Diagnostic> {
+                        configuration: SpoolConfiguration, meter: ReadMeter? = nil) -> Result<OpenedDocument, Diagnostic> {
         guard let source = try? FileSource(path: path) else {
             return .failure(Diagnostic(.unreadable, message: "the file could not be opened"))
         }
@@ -226,7 +227,7 @@ public enum DocumentOpener {
         }
         let names = CSVColumns(header: header).names
         func fresh() -> CSVReader<TranscodingSource<FileSource>>? {
-            guard let source = try? FileSource(path: path) else { return nil }
+            guard let source = try? FileSource(path: path, meter: meter) else { return nil }
             return CSVReader(source: TranscodingSource(base: source, detection: identity.encoding), delimiter: probe.delimiter)
         }
         func opened(_ format: DocumentFormat, _ content: (CSVReader<TranscodingSource<FileSource>>) -> OpenedDocument.Content)

@@ -54,14 +54,16 @@ public final class Engine {
     let remotes: RemoteFolders?
 
     public init(spool: Spool, ledger: Ledger, schemas: CompiledSchemas, clock: any Clock = SystemClock(),
-                crash: CrashSwitch = .disarmed, logger: Logger, stop: StopFlag = StopFlag()) {
+                crash: CrashSwitch = .disarmed, logger: Logger, stop: StopFlag = StopFlag(), progress: ProgressSink? = nil) {
         self.spool = spool
         self.ledger = ledger
         self.clock = clock
         self.crash = crash
         self.logger = logger
         self.stop = stop
-        processor = Processor(spool: spool, ledger: ledger, schemas: schemas, clock: clock, crash: crash, logger: logger)
+        var processor = Processor(spool: spool, ledger: ledger, schemas: schemas, clock: clock, crash: crash, logger: logger)
+        processor.progress = progress
+        self.processor = processor
         if !spool.remote.isEmpty, let identity = spool.configuration.sftp.identityFile, let known = spool.configuration.sftp.knownHosts {
             remotes = RemoteFolders(credentials: SFTPCredentials(identityFile: spool.resolve(relative: identity), knownHostsFile: spool.resolve(relative: known)),
                                     timeout: spool.configuration.sftp.timeout)

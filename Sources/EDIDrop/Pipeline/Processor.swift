@@ -16,6 +16,8 @@ public struct Processor {
     /// but unknown to the ledger (after restoring an older ledger): everything it caused
     /// is recorded as already delivered, so nothing is sent again.
     var adoption: Adoption? = nil
+    /// Progress of the file in hand, for `run --once` on a terminal.
+    var progress: ProgressSink? = nil
 
     public struct Adoption: Sendable {
         public var destDir: String
@@ -67,8 +69,9 @@ public struct Processor {
         }
         record.encoding = identity.encoding.encoding.rawValue
 
+        let meter = progress?.begin(fileName: claimed.name, totalBytes: identity.size)
         let opened = DocumentOpener.open(path: claimed.workPath, identity: identity, channel: claimed.channel,
-                                         schemas: schemas, configuration: spool.configuration)
+                                         schemas: schemas, configuration: spool.configuration, meter: meter)
         switch opened {
         case .failure(let finding):
             return try commitRejected(&record, Self.locatingDoctype([finding], head: identity.head))
@@ -101,6 +104,7 @@ public struct Processor {
                 }
                 return try commitDocument(&record, noun: ("order", "orders"), head: identity.head) { db, fileID, now, tally in
                     while let draft = reader.next() {
+                        progress?.tick(records: tally.documents + tally.skipped + tally.rejectedRanges.count, errors: tally.count)
                         let (order, found) = validator.validate(draft)
                         var problems = found
                         // Reports name the column as the file calls it ("Shipping Zip").
@@ -132,6 +136,7 @@ public struct Processor {
                 var feed = StockFeed()
                 return try commitDocument(&record, noun: ("stock line", "stock lines"), head: identity.head) { db, fileID, now, tally in
                     while let draft = reader.next() {
+                        progress?.tick(records: tally.documents + tally.skipped + tally.rejectedRanges.count, errors: tally.count)
                         let (line, problems) = validator.validate(draft)
                         tally.note(problems)
                         guard let line else { continue }
@@ -153,6 +158,7 @@ public struct Processor {
                 var feed = TrackingFeed()
                 return try commitDocument(&record, noun: ("shipment", "shipments"), head: identity.head) { db, fileID, now, tally in
                     while let draft = reader.next() {
+                        progress?.tick(records: tally.documents + tally.skipped + tally.rejectedRanges.count, errors: tally.count)
                         let (shipment, problems) = validator.validate(draft)
                         tally.note(problems)
                         guard let shipment else { continue }
@@ -232,6 +238,8 @@ public struct Processor {
             var partial = false
             try db.inSavepoint {
                 let fileFindings = Self.locatingDoctype(try apply(db, fileID, now, &tally), head: head)
+                progress?.tick(records: tally.documents + tally.skipped + tally.rejectedRanges.count,
+                               errors: tally.count + fileFindings.count, finished: true)
                 // A schema error already says what is wrong on its line; rule findings on the
                 // same line would only repeat it in other words.
                 let schemaLines = Set(fileFindings.filter { $0.code == .schema }.compactMap(\.line))
