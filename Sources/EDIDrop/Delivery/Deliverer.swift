@@ -38,10 +38,17 @@ public struct Deliverer {
         }
         var summary = Summary()
         var failedFolders = Set<DeliveryTarget>()
+        var batches: [DeliveryTarget: [OutboxMessage]] = [:]
         for message in due {
             // One failure in a folder (full, gone, read-only) will fail the rest there too:
             // leave them for the next retry instead of hammering it.
             if failedFolders.contains(message.target) || excluding.contains(message.id ?? -1) { continue }
+            // New messages for a local folder go out in batches; interrupted ones and remote
+            // folders one by one.
+            if message.state == .pending && spool.remoteLocation(for: message.target) == nil {
+                batches[message.target, default: []].append(message)
+                continue
+            }
             do {
                 try deliver(message)
                 summary.delivered += 1
@@ -52,7 +59,86 @@ public struct Deliverer {
                 try recordFailure(message, error)
             }
         }
+        for target in DeliveryTarget.allCases {
+            guard let pending = batches[target], !failedFolders.contains(target) else { continue }
+            var start = 0
+            while start < pending.count {
+                let batch = Array(pending[start..<min(pending.count, start + Self.batchSize)])
+                start += Self.batchSize
+                let outcome = try deliverBatch(batch, target: target)
+                summary.delivered += outcome.delivered
+                if let failed = outcome.failed {
+                    summary.failed += 1
+                    summary.failedIDs.insert(failed.id ?? -1)
+                    break
+                }
+            }
+        }
         return summary
+    }
+
+    /// At most this many messages share one `delivering` and one `delivered` commit.
+    static let batchSize = 256
+
+    /// The same protocol for a batch of new messages into one local folder, with the
+    /// ledger commits and the folder fsync shared: write and fsync every temp file, mark
+    /// them all `delivering` in one transaction, rename each, fsync the folder once, mark
+    /// them all `delivered` in one transaction. Each message passes through exactly the
+    /// states of the single-message path, so recovery is the same.
+    private func deliverBatch(_ batch: [OutboxMessage], target: DeliveryTarget) throws -> (delivered: Int, failed: OutboxMessage?) {
+        let folder = spool.folder(for: target)
+        var written: [OutboxMessage] = []
+        var failure: (OutboxMessage, Error)?
+        do {
+            guard try FileSystem.status(folder)?.kind == .directory else {
+                throw SystemError("deliver", folder, errno: ENOENT)
+            }
+            if spool.configuration.folders.requireMount && !FileSystem.isMountPoint(folder) {
+                throw SystemError("deliver (require_mount: the share is not mounted)", folder, errno: ENOTCONN)
+            }
+        } catch {
+            try recordFailure(batch[0], error)
+            return (0, batch[0])
+        }
+        for m in batch {
+            do {
+                try FileSystem.writeDurably(Array(m.content), to: FileSystem.join(folder, Self.tempName(m.name)))
+                written.append(m)
+                crash.reached(.afterTempWrite)
+            } catch {
+                failure = (m, error)
+                break
+            }
+        }
+        if !written.isEmpty {
+            try ledger.write { db in
+                for m in written {
+                    try db.execute(sql: "UPDATE outbox SET state = 'delivering' WHERE id = ?", arguments: [m.id])
+                }
+            }
+            crash.reached(.afterMarkDelivering)
+        }
+        var renamed: [OutboxMessage] = []
+        for m in written {
+            do {
+                try renameIntoPlace(temp: FileSystem.join(folder, Self.tempName(m.name)), final: FileSystem.join(folder, m.name), message: m)
+                renamed.append(m)
+                crash.reached(.afterRename)
+            } catch {
+                if failure == nil { failure = (m, error) }
+            }
+        }
+        if !renamed.isEmpty {
+            crash.reached(.beforeFolderSync)
+            try FileSystem.syncDirectory(folder)
+            try markDelivered(renamed)
+            crash.reached(.afterMarkDelivered)
+        }
+        if let (m, error) = failure {
+            try recordFailure(m, error)
+            return (renamed.count, m)
+        }
+        return (renamed.count, nil)
     }
 
     func deliver(_ message: OutboxMessage) throws {
@@ -158,19 +244,28 @@ public struct Deliverer {
     }
 
     private func markDelivered(_ message: OutboxMessage) throws {
+        try markDelivered([message])
+    }
+
+    /// One transaction for all of them.
+    private func markDelivered(_ messages: [OutboxMessage]) throws {
         let now = Timestamp.iso(clock.now())
         try ledger.write { db in
-            try db.execute(sql: "UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = NULL, next_attempt_at = NULL WHERE id = ?",
-                           arguments: [now, message.id])
-            if let order = message.orderRef {
-                try db.execute(sql: "UPDATE orders SET status = 'sent', sent_at = ? WHERE id = ? AND status = 'received'",
-                               arguments: [now, order])
+            for message in messages {
+                try db.execute(sql: "UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = NULL, next_attempt_at = NULL WHERE id = ?",
+                               arguments: [now, message.id])
+                if let order = message.orderRef {
+                    try db.execute(sql: "UPDATE orders SET status = 'sent', sent_at = ? WHERE id = ? AND status = 'received'",
+                                   arguments: [now, order])
+                }
+                let folder = spool.folder(for: message.target)
+                try FileEvent(fileId: message.fileId, at: now, event: "delivered",
+                              detail: spool.isRemote(folder) ? RemoteFolders.join(folder, message.name) : "\(spool.relative(folder))/\(message.name)").insert(db)
             }
-            let folder = spool.folder(for: message.target)
-            try FileEvent(fileId: message.fileId, at: now, event: "delivered",
-                          detail: spool.isRemote(folder) ? RemoteFolders.join(folder, message.name) : "\(spool.relative(folder))/\(message.name)").insert(db)
         }
-        logger.info("delivered", metadata: ["file.id": "\(message.fileId)", "message.name": "\(message.name)"])
+        for message in messages {
+            logger.info("delivered", metadata: ["file.id": "\(message.fileId)", "message.name": "\(message.name)"])
+        }
     }
 
     private func recordFailure(_ message: OutboxMessage, _ error: Error) throws {
