@@ -34,10 +34,12 @@ final class RecordPolicyTests: XCTestCase {
         let report = try spool.report("mixed.csv")
         XCTAssertEqual(report["status"] as? String, "partial")
         XCTAssertEqual(report["sentOrders"] as? Int, 2)
+        XCTAssertEqual(report["sentOrderIds"] as? [String], ["RP-1", "RP-4"], "the report says which orders went through")
         XCTAssertEqual(report["rejectsFile"] as? String, "mixed.csv.rejects.csv")
         XCTAssertEqual(try spool.errorCodes("mixed.csv"), ["INVALID_QUANTITY@4", "INVALID_EAN@5"])
         let txt = try String(contentsOfFile: spool.path("rejected/mixed.csv.report.txt"), encoding: .utf8)
         XCTAssertTrue(txt.contains("PARTLY ACCEPTED: 2 errors in 2 of 4 orders; the other 2 orders were sent; the rejected orders are in mixed.csv.rejects.csv."), txt)
+        XCTAssertTrue(txt.contains("Orders sent: RP-1, RP-4\n"), txt)
         let files = try spool.json(["files"]) as? [[String: Any]]
         XCTAssertEqual(files?.first?["state"] as? String, "accepted")
 
@@ -49,6 +51,37 @@ final class RecordPolicyTests: XCTestCase {
         XCTAssertEqual(spool.files(in: "outbox"), ["ORDER_RP-1.xml", "ORDER_RP-2.xml", "ORDER_RP-3.xml", "ORDER_RP-4.xml"])
         let rp3 = try String(contentsOfFile: spool.path("outbox/ORDER_RP-3.xml"), encoding: .utf8)
         XCTAssertTrue(rp3.contains("notatka&#13;\nw dwóch wierszach") || rp3.contains("notatka\r\nw dwóch wierszach") || rp3.contains("notatka&#13;&#10;w dwóch wierszach"), rp3)
+    }
+
+    func testXMLRejectsHoldOnlyTheRejectedOrdersAndStayWellFormed() throws {
+        let spool = try TestSpool(configuration: "[intake]\npolicy = \"record\"\n")
+        let order = { (id: String, line: String) in
+            """
+              <order id="\(id)">
+                <customer name="Łucja Żak"/>
+                <shipTo street="Długa 1" city="Kraków" postcode="31-147" country="PL"/>
+                \(line)
+              </order>
+
+            """
+        }
+        let prolog = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<orders xmlns=\"urn:edidrop:orders:1\">\n"
+        let bad1 = order("RX-1", "<line sku=\"A\" quantity=\"x\"/>")           // the schema's finding
+        let good = order("RX-2", "<line sku=\"B\" quantity=\"2\"/>")
+        let bad2 = order("RX-3", "<line sku=\"C\" ean=\"5901234123458\" quantity=\"1\"/>")  // a rule's finding
+        let last = order("RX-4", "<line sku=\"D\" quantity=\"1\"/>")
+        try spool.drop("mixed.xml", prolog + bad1 + good + bad2 + last + "</orders>\n")
+        XCTAssertEqual(try spool.run(["run", "--once", "--settle", "0"]).status, 0)
+        XCTAssertEqual(spool.files(in: "outbox"), ["ORDER_RX-2.xml", "ORDER_RX-4.xml"])
+        let rejects = try String(contentsOfFile: spool.path("rejected/mixed.xml.rejects.xml"), encoding: .utf8)
+        XCTAssertEqual(rejects, prolog + bad1 + bad2 + "</orders>\n", "the rejected orders as written, in a well-formed document")
+        XCTAssertEqual(try spool.errorCodes("mixed.xml").map { $0.components(separatedBy: "@")[0] }, ["SCHEMA", "INVALID_EAN"])
+        XCTAssertEqual(try spool.report("mixed.xml")["rejectsFile"] as? String, "mixed.xml.rejects.xml")
+        // Fixed and dropped back, the rejects file is taken like any other.
+        try spool.drop("fixed.xml", rejects.replacingOccurrences(of: "quantity=\"x\"", with: "quantity=\"1\"")
+            .replacingOccurrences(of: "5901234123458", with: "5901234123457"))
+        XCTAssertEqual(try spool.run(["run", "--once", "--settle", "0"]).status, 0)
+        XCTAssertEqual(spool.files(in: "outbox"), ["ORDER_RX-1.xml", "ORDER_RX-2.xml", "ORDER_RX-3.xml", "ORDER_RX-4.xml"])
     }
 
     func testAFileLevelProblemStillRejectsTheWholeFile() throws {

@@ -139,7 +139,7 @@ public struct Spool: Sendable {
     poll_interval = 1.0   # seconds between scans of the input folders
     done_marker = false   # take NAME only once NAME.done exists
     max_file_size = "1GiB"
-    policy = "file"       # "record": a CSV's valid orders go out, bad ones to rejected/NAME.rejects.csv
+    policy = "file"       # "record": valid orders go out, bad ones to rejected/NAME.rejects.csv (or .xml)
     encoding = "windows-1250"  # how a file that is not UTF-8 and has no BOM is read (or "iso-8859-2")
 
     [reports]

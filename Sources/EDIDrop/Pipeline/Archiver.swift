@@ -94,8 +94,10 @@ public struct Archiver {
         let base = try partialBaseName(file)
         let folder = spool.rejected
         try FileSystem.makeDirectories(folder)
+        let isXML = file.format == DocumentFormat.ordersXML.rawValue
+        let rejectsSuffix = isXML ? ".rejects.xml" : ".rejects.csv"
         var report = try RejectionReport.load(file, ledger: ledger, original: original)
-        report.rejectsName = base + ".rejects.csv"
+        report.rejectsName = base + rejectsSuffix
         let ranges = try ledger.read { db in
             try Row.fetchAll(db, sql: "SELECT first_line, last_row_line FROM rejected_records WHERE file_id = ?", arguments: [file.id])
                 .map { (first: $0["first_line"] as Int, lastRow: $0["last_row_line"] as Int) }
@@ -103,11 +105,13 @@ public struct Archiver {
         let detection = EncodingDetection(encoding: file.encoding.flatMap(TextEncoding.init(rawValue:)) ?? .utf8,
                                           bomLength: RejectionReport.bomLength(file.encoding.flatMap(TextEncoding.init(rawValue:)) ?? .utf8, path: original),
                                           fallbackUsed: false)
-        let lines = try RejectsFile.selectedLines(original: original, detection: detection, ranges: ranges)
-        let rejects = try RejectsFile.bytes(original: original, detection: detection, lines: lines)
+        let rejects = isXML
+            ? try RejectsFile.xmlBytes(original: original, ranges: ranges)
+            : try RejectsFile.bytes(original: original, detection: detection,
+                                    lines: try RejectsFile.selectedLines(original: original, detection: detection, ranges: ranges))
         let language = spool.configuration.reportLanguage
         let outputs: [(String, [UInt8])] = [
-            (".rejects.csv", rejects),
+            (rejectsSuffix, rejects),
             (".report.json", Array(report.json().utf8)),
             (".report.txt", Array(report.text(language: language).utf8)),
             (".report.html", Array(report.html(language: language).utf8)),
@@ -155,6 +159,11 @@ extension RejectionReport {
             lines = SourceLines.collect(path: original, lines: Set(diagnostics.compactMap(\.line)), encoding: encoding)
         }
         var report = RejectionReport(file: file, diagnostics: diagnostics, sourceLines: lines, duplicateOfName: duplicateName)
+        if report.isPartial {
+            report.sentOrderIDs = try ledger.read { db in
+                try String.fetchAll(db, sql: "SELECT order_id FROM orders WHERE file_id = ? ORDER BY id LIMIT 500", arguments: [file.id])
+            }
+        }
         // These two have no BOM and are only ever chosen as the configured fallback.
         report.encodingFallback = file.encoding == TextEncoding.windows1250.rawValue || file.encoding == TextEncoding.iso8859_2.rawValue
         return report

@@ -113,6 +113,7 @@ public struct Processor {
                         }
                         if let previous = held { release(previous, before: draft.line, &tally) }
                         held = (draft.line, problems)
+                        tally.orderStarts.append((draft.line, draft.id?.value))
                         let range = (first: draft.line, lastRow: draft.lines.map(\.line).max() ?? draft.line)
                         if !problems.isEmpty { tally.rejectedRanges.append(range) }
                         guard let order else { continue }
@@ -212,6 +213,8 @@ public struct Processor {
         var skippedDetail: String?
         /// Line ranges of the orders that had findings (for the `record` policy).
         var rejectedRanges: [(first: Int, lastRow: Int)] = []
+        /// Where each order starts, and its id (for the `record` policy on XML).
+        var orderStarts: [(line: Int, id: String?)] = []
 
         mutating func note(_ f: [Diagnostic]) {
             count += f.count
@@ -237,7 +240,29 @@ public struct Processor {
             var findingCount = 0
             var partial = false
             try db.inSavepoint {
-                let fileFindings = Self.locatingDoctype(try apply(db, fileID, now, &tally), head: head)
+                var fileFindings = Self.locatingDoctype(try apply(db, fileID, now, &tally), head: head)
+                // `record` policy on canonical XML: a schema error inside an order belongs to
+                // that order (its lines run to the next order's start).
+                let xmlRecord = spool.configuration.intake.policy == .record && record.format == DocumentFormat.ordersXML.rawValue
+                    && record.encoding == TextEncoding.utf8.rawValue
+                    && Set(tally.orderStarts.map(\.line)).count == tally.orderStarts.count
+                    && (tally.orderStarts.first?.line ?? 0) > 1
+                var xmlRanges: [String: (first: Int, lastRow: Int)] = [:]
+                if xmlRecord {
+                    let starts = tally.orderStarts
+                    for (i, s) in starts.enumerated() {
+                        let key = s.id ?? "line \(s.line)"
+                        xmlRanges[key] = (s.line, i + 1 < starts.count ? starts[i + 1].line - 1 : Int.max)
+                    }
+                    if fileFindings.allSatisfy({ $0.code == .schema && ($0.line ?? 0) >= (starts.first?.line ?? Int.max) }) {
+                        for i in fileFindings.indices {
+                            let line = fileFindings[i].line!
+                            if let owner = starts.last(where: { $0.line <= line }) {
+                                fileFindings[i].orderID = owner.id ?? "line \(owner.line)"
+                            }
+                        }
+                    }
+                }
                 progress?.tick(records: tally.documents + tally.skipped + tally.rejectedRanges.count,
                                errors: tally.count + fileFindings.count, finished: true)
                 // A schema error already says what is wrong on its line; rule findings on the
@@ -250,8 +275,9 @@ public struct Processor {
                 // orders; the rest of the file goes out. Anything about the file as a whole
                 // (broken CSV, bad header, encoding) still rejects all of it.
                 partial = spool.configuration.intake.policy == .record && record.channel == .orders
-                    && findingCount > 0 && fileFindings.isEmpty && tally.documents > 0
-                    && record.format.map { $0.hasSuffix("csv") } == true
+                    && findingCount > 0 && tally.documents > 0
+                    && ((fileFindings.isEmpty && record.format.map { $0.hasSuffix("csv") } == true)
+                        || (xmlRecord && fileFindings.allSatisfy { $0.orderID != nil }))
                     && findings.allSatisfy { $0.orderID != nil } && findings.count == findingCount
                 if partial {
                     let rejectedIDs = Set(findings.compactMap(\.orderID))
@@ -261,6 +287,12 @@ public struct Processor {
                         try db.execute(sql: "DELETE FROM orders WHERE file_id = ? AND order_id = ?", arguments: [fileID, id])
                     }
                     tally.documents = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM orders WHERE file_id = ?", arguments: [fileID]) ?? 0
+                    if xmlRecord {
+                        // The XML rejects keep the prolog and root start tag, then each
+                        // rejected order from its start to the next order's start.
+                        tally.rejectedRanges = [(1, (tally.orderStarts.first?.line ?? 2) - 1)]
+                            + rejectedIDs.compactMap { xmlRanges[$0] }.sorted { $0.first < $1.first }
+                    }
                     for r in tally.rejectedRanges {
                         try db.execute(sql: "INSERT INTO rejected_records (file_id, first_line, last_row_line) VALUES (?, ?, ?)",
                                        arguments: [fileID, r.first, r.lastRow])

@@ -14,6 +14,8 @@ public struct RejectionReport: Sendable {
     public var duplicateOfName: String?
     /// Set for a file taken under the `record` policy: where its rejected orders are.
     public var rejectsName: String?
+    /// For a partly accepted file: the orders that went through (at most 500 listed).
+    public var sentOrderIDs: [String] = []
     /// Partly accepted: some orders went out, the rest are in the rejects file.
     public var isPartial: Bool { file.state == .accepted && file.errorCount > 0 }
 
@@ -31,6 +33,7 @@ public struct RejectionReport: Sendable {
         o.add("status", .string(isPartial ? "partial" : file.state.rawValue))
         if isPartial {
             o.add("sentOrders", .int(file.documents))
+            o.add("sentOrderIds", .array(sentOrderIDs.map(JSONValue.string)))
             o.add("rejectsFile", .optional(rejectsName))
         }
         o.add("id", .int(Int(file.id ?? 0)))
@@ -136,6 +139,10 @@ public struct RejectionReport: Sendable {
         }
         if diagnostics.count < file.errorCount {
             t += l.moreNotListed(file.errorCount - diagnostics.count) + "\n\n"
+        }
+        if isPartial && !sentOrderIDs.isEmpty {
+            t += (l == .pl ? "Wysłane zamówienia: " : "Orders sent: ") + sentOrderIDs.map(Self.visible).joined(separator: ", ")
+            t += (file.documents > sentOrderIDs.count ? ", …" : "") + "\n\n"
         }
         t += l.howToResubmit + "\n" + String(repeating: "-", count: l.howToResubmit.count) + "\n"
         t += isPartial ? l.resubmitPartial(rejects: rejectsName) : l.resubmit(channel: file.channel, duplicate: file.duplicateOf != nil)

@@ -58,4 +58,39 @@ enum RejectsFile {
         if start < data.count, lines.contains(line) { out.append(contentsOf: data[start...]) }
         return out
     }
+
+    /// The XML rejects: the lines of the prolog and root start tag, of each rejected order,
+    /// and the root's end tag (when the last order was sent, its line is added back).
+    /// UTF-8 only (the caller checks), lines ending at LF.
+    static func xmlBytes(original: String, ranges: [(first: Int, lastRow: Int)]) throws -> [UInt8] {
+        let source = try FileSource(path: original)
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+            if n == 0 { break }
+            data.append(contentsOf: buffer[0..<n])
+        }
+        var rows: [ArraySlice<UInt8>] = []
+        var start = 0
+        for (i, b) in data.enumerated() where b == 0x0A {
+            rows.append(data[start...i])
+            start = i + 1
+        }
+        if start < data.count { rows.append(data[start...]) }
+        var keep = Set<Int>()
+        var reachesEnd = false
+        for r in ranges {
+            let last = min(r.lastRow, rows.count)
+            if r.lastRow >= rows.count { reachesEnd = true }
+            if r.first <= last { keep.formUnion(r.first...last) }
+        }
+        if !reachesEnd,
+           let i = rows.lastIndex(where: { $0.drop { $0 == 0x20 || $0 == 0x09 }.starts(with: [0x3C, 0x2F]) }) {
+            keep.formUnion((i + 1)...rows.count)
+        }
+        var out: [UInt8] = []
+        for (i, row) in rows.enumerated() where keep.contains(i + 1) { out.append(contentsOf: row) }
+        return out
+    }
 }
