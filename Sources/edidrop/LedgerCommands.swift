@@ -38,17 +38,20 @@ extension Edidrop {
         static let configuration = CommandConfiguration(abstract: "The ledger's files, newest first.")
         @OptionGroup var globals: GlobalOptions
         @Option(help: "Only files in this state: accepted or rejected.") var state: String?
+        @Option(help: "At most this many, newest first (0: all of them).") var limit: Int = 1000
         @Flag(help: "Print one JSON document.") var json = false
 
         func validate() throws {
             if let state, FileState(rawValue: state) == nil {
                 throw ValidationError("--state must be one of: \(FileState.allCases.map(\.rawValue).joined(separator: ", "))")
             }
+            if limit < 0 { throw ValidationError("--limit must be 0 (all) or more") }
         }
 
         func run() throws {
             let spool = try globals.openSpool()
-            let files = try globals.openLedger(spool, readOnly: true).files(state: state.flatMap(FileState.init(rawValue:)))
+            let files = try globals.openLedger(spool, readOnly: true).files(state: state.flatMap(FileState.init(rawValue:)),
+                                                                             limit: limit == 0 ? -1 : limit)
             if json { return printJSON(.array(files.map { $0.json() })) }
             printFileTable(files)
         }

@@ -24,7 +24,10 @@ final class SoakTests: XCTestCase {
 
         var inputs: [String] = []
         var expected = Set<String>()
-        for i in 0..<300 {
+        // Enough files that the daemon, taking them in batches, is killed many times
+        // before it is done.
+        let count = 1500
+        for i in 0..<count {
             let name = String(format: "f%03d", i)
             switch i % 10 {
             case 9:   // invalid
@@ -43,15 +46,16 @@ final class SoakTests: XCTestCase {
 
         let deadline = Date().addingTimeInterval(100)
         var kills = 0
-        while !spool.files(in: "inbox").isEmpty && Date() < deadline {
+        // Until nothing is left in the inbox or in flight in work/.
+        while !(spool.files(in: "inbox").isEmpty && spool.files(in: "work/orders").isEmpty) && Date() < deadline {
             let daemon = try Edidrop.start(["--spool", spool.root, "run"], environment: ["EDIDROP_LOG_LEVEL": "error"])
-            let wait = Double(Int.random(in: 30...400, using: &rng)) / 1000
+            let wait = Double(Int.random(in: 50...1200, using: &rng)) / 1000
             Thread.sleep(forTimeInterval: wait)
             daemon.signal(SIGKILL)
             _ = try daemon.finish(timeout: 10)
             kills += 1
         }
-        print("soak: \(kills) kills with SIGKILL, \(300 - spool.files(in: "inbox").count) files taken meanwhile")
+        print("soak: \(kills) kills with SIGKILL, \(count - spool.files(in: "inbox").count) files taken meanwhile")
         XCTAssertGreaterThan(kills, 5, "the daemon was killed many times while working")
         let last = try spool.run(["run", "--once", "--settle", "0"])
         XCTAssertEqual(last.status, 0, last.stderr)

@@ -111,7 +111,15 @@ public struct Spool: Sendable {
     }
 
     public func resolve(relative path: String) -> String {
-        Spool.absolute(path, base: root)
+        // The destinations every file names (`rejected`, `archive/DAY`) are resolved on the
+        // hot path; they need no clean-up beyond what the folders already had.
+        let rejectedName = relative(rejected), archiveName = relative(archive)
+        if path == rejectedName && !rejectedName.hasPrefix("/") { return rejected }
+        if !archiveName.hasPrefix("/"), path.hasPrefix(archiveName + "/") {
+            let day = path.dropFirst(archiveName.count + 1)
+            if !day.isEmpty && !day.contains("/") && !day.hasPrefix(".") { return archive + "/" + day }
+        }
+        return Spool.absolute(path, base: root)
     }
 
     static func absolute(_ path: String, base: String) -> String {

@@ -27,64 +27,74 @@ public struct Deliverer {
     /// Delivers every message that is due (pending or delivering, and not waiting for a retry).
     @discardableResult
     public func deliverDue(fileID: Int64? = nil, ignoringBackoff: Bool = false, excluding: Set<Int64> = []) throws -> Summary {
+        try deliverDue(files: fileID.map { $0...$0 }, ignoringBackoff: ignoringBackoff, excluding: excluding)
+    }
+
+    /// The same for the messages of the files whose ids are in `files` (a batch committed
+    /// together has consecutive ids). Messages are read a page at a time, so a file that
+    /// caused a million messages needs no more memory than one that caused a hundred.
+    @discardableResult
+    public func deliverDue(files: ClosedRange<Int64>?, ignoringBackoff: Bool = false, excluding: Set<Int64> = []) throws -> Summary {
         let now = ignoringBackoff ? "9999" : Timestamp.iso(clock.now())
-        let due = try ledger.read { db in
-            try OutboxMessage.fetchAll(db, sql: """
-                SELECT * FROM outbox WHERE state IN ('pending', 'delivering')
-                  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
-                  AND (? IS NULL OR file_id = ?)
-                ORDER BY id
-                """, arguments: [now, fileID, fileID])
-        }
         var summary = Summary()
         var failedFolders = Set<DeliveryTarget>()
-        var batches: [DeliveryTarget: [OutboxMessage]] = [:]
-        for message in due {
-            // One failure in a folder (full, gone, read-only) will fail the rest there too:
-            // leave them for the next retry instead of hammering it.
-            if failedFolders.contains(message.target) || excluding.contains(message.id ?? -1) { continue }
-            // New messages for a local folder go out in batches; interrupted ones and remote
-            // folders one by one.
-            if message.state == .pending && spool.remoteLocation(for: message.target) == nil {
-                batches[message.target, default: []].append(message)
-                continue
+        var after: Int64 = 0
+        while true {
+            let page = try ledger.read { db in
+                try OutboxMessage.fetchAll(db.cachedStatement(sql: """
+                    SELECT * FROM outbox WHERE state != 'delivered' AND state IN ('pending', 'delivering')
+                      AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+                      AND file_id BETWEEN ? AND ? AND id > ?
+                    ORDER BY id LIMIT ?
+                    """), arguments: [now, files?.lowerBound ?? 0, files?.upperBound ?? Int64.max, after, Self.batchSize])
             }
-            do {
-                try deliver(message)
-                summary.delivered += 1
-            } catch {
-                summary.failed += 1
-                summary.failedIDs.insert(message.id ?? -1)
-                failedFolders.insert(message.target)
-                try recordFailure(message, error)
+            guard let last = page.last?.id else { break }
+            after = last
+            var batches: [DeliveryTarget: [OutboxMessage]] = [:]
+            for message in page {
+                // One failure in a folder (full, gone, read-only) will fail the rest there too:
+                // leave them for the next retry instead of hammering it.
+                if failedFolders.contains(message.target) || excluding.contains(message.id ?? -1) { continue }
+                // New messages for a local folder go out in batches; interrupted ones and remote
+                // folders one by one.
+                if message.state == .pending && spool.remoteLocation(for: message.target) == nil {
+                    batches[message.target, default: []].append(message)
+                    continue
+                }
+                do {
+                    try deliver(message)
+                    summary.delivered += 1
+                } catch {
+                    summary.failed += 1
+                    summary.failedIDs.insert(message.id ?? -1)
+                    failedFolders.insert(message.target)
+                    try recordFailure(message, error)
+                }
             }
-        }
-        for target in DeliveryTarget.allCases {
-            guard let pending = batches[target], !failedFolders.contains(target) else { continue }
-            var start = 0
-            while start < pending.count {
-                let batch = Array(pending[start..<min(pending.count, start + Self.batchSize)])
-                start += Self.batchSize
+            for target in DeliveryTarget.allCases {
+                guard let batch = batches[target], !failedFolders.contains(target) else { continue }
                 let outcome = try deliverBatch(batch, target: target)
                 summary.delivered += outcome.delivered
                 if let failed = outcome.failed {
                     summary.failed += 1
                     summary.failedIDs.insert(failed.id ?? -1)
-                    break
+                    failedFolders.insert(target)
                 }
             }
+            if page.count < Self.batchSize { break }
         }
         return summary
     }
 
     /// At most this many messages share one `delivering` and one `delivered` commit.
-    static let batchSize = 256
+    static let batchSize = 1024
 
     /// The same protocol for a batch of new messages into one local folder, with the
-    /// ledger commits and the folder fsync shared: write and fsync every temp file, mark
-    /// them all `delivering` in one transaction, rename each, fsync the folder once, mark
-    /// them all `delivered` in one transaction. Each message passes through exactly the
-    /// states of the single-message path, so recovery is the same.
+    /// durability work shared: write every temp file, make them all durable together (one
+    /// syncfs, see `DurableBatch`), mark them all `delivering` in one transaction, rename
+    /// each, fsync the folder once, mark them all `delivered` in one transaction. Each
+    /// message passes through exactly the states of the single-message path, so recovery
+    /// is the same.
     private func deliverBatch(_ batch: [OutboxMessage], target: DeliveryTarget) throws -> (delivered: Int, failed: OutboxMessage?) {
         let folder = spool.folder(for: target)
         var written: [OutboxMessage] = []
@@ -100,21 +110,27 @@ public struct Deliverer {
             try recordFailure(batch[0], error)
             return (0, batch[0])
         }
+        let durable = DurableBatch(folder: folder)
         for m in batch {
             do {
-                try FileSystem.writeDurably(Array(m.content), to: FileSystem.join(folder, Self.tempName(m.name)))
+                try durable.write(Array(m.content), to: FileSystem.join(folder, Self.tempName(m.name)))
                 written.append(m)
-                crash.reached(.afterTempWrite)
             } catch {
                 failure = (m, error)
                 break
             }
         }
         if !written.isEmpty {
+            do {
+                try durable.makeDurable()
+            } catch {
+                try recordFailure(written[0], error)
+                return (0, written[0])
+            }
+            for _ in written { crash.reached(.afterTempWrite) }
             try ledger.write { db in
-                for m in written {
-                    try db.execute(sql: "UPDATE outbox SET state = 'delivering' WHERE id = ?", arguments: [m.id])
-                }
+                let mark = try db.cachedStatement(sql: "UPDATE outbox SET state = 'delivering' WHERE id = ?")
+                for m in written { try mark.execute(arguments: [m.id]) }
             }
             crash.reached(.afterMarkDelivering)
         }
@@ -251,16 +267,16 @@ public struct Deliverer {
     private func markDelivered(_ messages: [OutboxMessage]) throws {
         let now = Timestamp.iso(clock.now())
         try ledger.write { db in
+            let markMessage = try db.cachedStatement(sql: "UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = NULL, next_attempt_at = NULL WHERE id = ?")
+            let markOrder = try db.cachedStatement(sql: "UPDATE orders SET status = 'sent', sent_at = ? WHERE id = ? AND status = 'received'")
             for message in messages {
-                try db.execute(sql: "UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = NULL, next_attempt_at = NULL WHERE id = ?",
-                               arguments: [now, message.id])
+                try markMessage.execute(arguments: [now, message.id])
                 if let order = message.orderRef {
-                    try db.execute(sql: "UPDATE orders SET status = 'sent', sent_at = ? WHERE id = ? AND status = 'received'",
-                                   arguments: [now, order])
+                    try markOrder.execute(arguments: [now, order])
                 }
                 let folder = spool.folder(for: message.target)
                 try FileEvent(fileId: message.fileId, at: now, event: "delivered",
-                              detail: spool.isRemote(folder) ? RemoteFolders.join(folder, message.name) : "\(spool.relative(folder))/\(message.name)").insert(db)
+                              detail: spool.isRemote(folder) ? RemoteFolders.join(folder, message.name) : "\(spool.relative(folder))/\(message.name)").write(db)
             }
         }
         for message in messages {

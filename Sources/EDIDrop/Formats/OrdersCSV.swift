@@ -130,7 +130,7 @@ public struct OrdersCSVReader<Source: ByteSource>: OrderDraftReader {
     static func normalizedHeader(_ s: String) -> String {
         var t = s
         if t.hasPrefix("\u{FEFF}") { t.removeFirst() }
-        return t.trimmingSpaces.lowercased()
+        return t.trimmingSpaces.asciiFastLowercased
     }
 
     private mutating func readRecord() -> CSVRecord? {

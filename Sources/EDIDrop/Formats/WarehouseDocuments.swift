@@ -43,7 +43,7 @@ public struct CSVColumns: Sendable {
     public static func normalized(_ s: String) -> String {
         var t = s
         if t.hasPrefix("\u{FEFF}") { t.removeFirst() }
-        return t.trimmingSpaces.lowercased()
+        return t.trimmingSpaces.asciiFastLowercased
     }
 
     public var names: Set<String> { Set(index.keys) }

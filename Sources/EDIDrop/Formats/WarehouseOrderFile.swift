@@ -258,6 +258,11 @@ struct XMLText {
     mutating func attributeValue(_ s: String) { escape(s, attribute: true) }
 
     private mutating func escape(_ s: String, attribute: Bool) {
+        // Most values have nothing to escape: copy them whole.
+        if !s.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+            output += s
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "&": output += "&amp;"

@@ -91,8 +91,10 @@ public struct ClaimedFile: Sendable {
 
 public enum Claim {
     /// Moves a candidate into work/<channel>/ without ever replacing a file there.
-    /// Returns nil when the candidate vanished meanwhile (someone else took it).
-    public static func take(_ c: Candidate, spool: Spool) throws -> ClaimedFile? {
+    /// Returns nil when the candidate vanished meanwhile (someone else took it). With
+    /// `sync` false the caller fsyncs work/<channel>/ (once for a batch of claims) before
+    /// it commits anything about the file.
+    public static func take(_ c: Candidate, spool: Spool, sync: Bool = true) throws -> ClaimedFile? {
         let folder = spool.workFolder(for: c.channel)
         var workName = c.name
         var attempt = 1
@@ -100,8 +102,10 @@ public enum Claim {
             let target = FileSystem.join(folder, workName)
             do {
                 try FileSystem.renameNoReplace(from: c.path, to: target)
-                try FileSystem.syncDirectory(folder)
-                try? FileSystem.syncDirectory(FileSystem.parentPath(of: c.path))
+                if sync {
+                    try FileSystem.syncDirectory(folder)
+                    try? FileSystem.syncDirectory(FileSystem.parentPath(of: c.path))
+                }
                 return ClaimedFile(channel: c.channel, name: c.name, workName: workName, workPath: target,
                                    sourcePath: nil, status: c.status)
             } catch let e as SystemError where e.errno == EEXIST {

@@ -13,7 +13,57 @@ public struct Archiver {
     let logger: Logger
 
     public func archive(_ file: FileRecord) throws {
-        guard let id = file.id, file.archivedAt == nil else { return }
+        if let failure = try archive(batch: [file]).first?.error { throw failure }
+    }
+
+    /// Archives a batch of committed files with the durability work shared: every move,
+    /// then one fsync per folder involved, then one ledger transaction for all of them.
+    /// A file that cannot be moved (a full or read-only folder) does not stop the others;
+    /// it is returned with its error and stays unarchived in the ledger for a later pass.
+    /// A ledger failure throws.
+    public func archive(batch files: [FileRecord]) throws -> [(file: FileRecord, error: Error)] {
+        var moved: [FileRecord] = []
+        var failures: [(file: FileRecord, error: Error)] = []
+        var folders: [String] = []
+        for file in files {
+            guard file.id != nil, file.archivedAt == nil else { continue }
+            do {
+                let (placed, touched) = try place(file)
+                moved.append(placed)
+                for f in touched where !folders.contains(f) { folders.append(f) }
+            } catch {
+                failures.append((file, error))
+            }
+        }
+        do {
+            for folder in folders { try FileSystem.syncDirectory(folder) }
+        } catch {
+            // Not known to be durable: none of them is recorded; a later pass finds each
+            // one in its destination and records it then.
+            return failures + moved.map { ($0, error) }
+        }
+        guard !moved.isEmpty else { return failures }
+        for _ in moved { crash.reached(.afterArchive) }
+        let now = Timestamp.iso(clock.now())
+        try ledger.write { db in
+            let mark = try db.cachedStatement(sql: "UPDATE files SET archived_at = ?, stored_name = ? WHERE id = ?")
+            for file in moved {
+                try mark.execute(arguments: [now, file.storedName, file.id])
+                try FileEvent(fileId: file.id!, at: now, event: "archived", detail: "\(file.destDir)/\(file.storedName)").write(db)
+            }
+        }
+        for file in moved {
+            logger.info("\(file.state == .accepted ? "archived" : "rejected")", metadata: [
+                "file.id": "\(file.id!)", "file.name": "\(file.name)", "to": "\(file.destDir)/\(file.storedName)",
+            ])
+        }
+        return failures
+    }
+
+    /// Puts one original (and its reports) in its destination; returns the record with the
+    /// name it got there, and the folders whose entries changed (to fsync).
+    private func place(_ file: FileRecord) throws -> (FileRecord, [String]) {
+        let id = file.id!
         var file = file
         let dest = spool.resolve(relative: file.destDir)
         try FileSystem.makeDirectories(dest)
@@ -27,13 +77,13 @@ public struct Archiver {
             // report go to rejected/, written before the move so a crash repeats them.
             try writePartialRejects(file, original: workPresent ? work : FileSystem.join(dest, file.storedName))
         }
+        var touched: [String] = []
         if workPresent {
             if file.state == .rejected {
                 try writeReports(file, original: work)
             }
             file.storedName = try move(work, into: dest, file: file)
-            try FileSystem.syncDirectory(dest)
-            try FileSystem.syncDirectory(workFolder)
+            touched = [dest, workFolder]
         } else if file.state == .rejected {
             // Recovery after the move: make sure the reports are complete.
             try writeReports(file, original: FileSystem.join(dest, file.storedName))
@@ -41,16 +91,7 @@ public struct Archiver {
         if !workPresent && !FileSystem.exists(FileSystem.join(dest, file.storedName)) {
             logger.error("original is missing from work/ and from its destination", metadata: ["file.id": "\(id)", "file.name": "\(file.name)"])
         }
-        crash.reached(.afterArchive)
-        let now = Timestamp.iso(clock.now())
-        let storedName = file.storedName
-        try ledger.write { db in
-            try db.execute(sql: "UPDATE files SET archived_at = ?, stored_name = ? WHERE id = ?", arguments: [now, storedName, id])
-            try FileEvent(fileId: id, at: now, event: "archived", detail: "\(file.destDir)/\(storedName)").insert(db)
-        }
-        logger.info("\(file.state == .accepted ? "archived" : "rejected")", metadata: [
-            "file.id": "\(id)", "file.name": "\(file.name)", "to": "\(file.destDir)/\(storedName)",
-        ])
+        return (file, touched)
     }
 
     /// Moves the original without replacing anything; a name that was taken meanwhile

@@ -101,8 +101,15 @@ public final class Engine {
         for file in unarchived {
             committedWorkNames.insert("\(file.channel.rawValue)/\(file.workName)")
             removeCopiedSource(file)
-            _ = try? deliverer.deliverDue(fileID: file.id)
-            if archive(file, summary: &summary) { summary.recovered += 1 }
+        }
+        if let first = unarchived.first?.id, let last = unarchived.last?.id {
+            _ = try? deliverer.deliverDue(files: first...last)
+        }
+        var start = 0
+        while start < unarchived.count {
+            let chunk = Array(unarchived[start..<min(unarchived.count, start + Self.batchLimit)])
+            start += chunk.count
+            summary.recovered += archive(chunk, summary: &summary)
         }
         var orphans: [ClaimedFile] = []
         for channel in Channel.allCases {
@@ -152,41 +159,54 @@ public final class Engine {
         }
     }
 
-    // MARK: One file
+    // MARK: Batches of files
 
-    /// Claim → identify → parse, validate, commit → deliver → archive.
-    func handle(_ claimed: ClaimedFile, summary: inout RunSummary) throws {
-        let record = try processor.process(claimed, receivedAt: clock.now())
-        crash.reached(.afterCommit)
-        if record.state == .accepted { summary.accepted += 1 } else { summary.rejected += 1 }
-        logger.info("\(record.state.rawValue)", metadata: [
-            "file.id": "\(record.id ?? 0)", "file.name": "\(record.name)", "documents": "\(record.documents)",
-            "errors": "\(record.errorCount)",
-        ])
-        removeCopiedSource(record)
-        let d = try deliverer.deliverDue(fileID: record.id)
-        summary.delivered += d.delivered
-        summary.deliveryFailures += d.failed
-        summary.failedMessages.formUnion(d.failedIDs)
-        archive(record, summary: &summary)
+    /// At most this many files share one ledger transaction (group commit).
+    static let batchLimit = 256
+    /// A batch closes early once its files hold this many bytes, so that one big file
+    /// does not wait behind (or hold back) many others.
+    static let batchBytes: Int64 = 16 << 20
+
+    /// Claimed files → one commit → deliveries → archive moves, for a batch. Every step is
+    /// the protocol's, with its durability work shared by the batch: one ledger commit,
+    /// one syncfs for the outgoing files, one fsync per folder.
+    func handle(batch claimed: [ClaimedFile], summary: inout RunSummary) throws {
+        guard !claimed.isEmpty else { return }
+        let records = try processor.process(batch: claimed, receivedAt: clock.now())
+        for record in records {
+            crash.reached(.afterCommit)
+            if record.state == .accepted { summary.accepted += 1 } else { summary.rejected += 1 }
+            logger.info("\(record.state.rawValue)", metadata: [
+                "file.id": "\(record.id ?? 0)", "file.name": "\(record.name)", "documents": "\(record.documents)",
+                "errors": "\(record.errorCount)",
+            ])
+            removeCopiedSource(record)
+        }
+        if let first = records.first?.id, let last = records.last?.id {
+            let d = try deliverer.deliverDue(files: first...last, excluding: summary.failedMessages)
+            summary.delivered += d.delivered
+            summary.deliveryFailures += d.failed
+            summary.failedMessages.formUnion(d.failedIDs)
+        }
+        archive(records, summary: &summary)
     }
 
-    /// Archives a committed file. A folder that is full, read-only or gone does not stop
+    /// Archives committed files. A folder that is full, read-only or gone does not stop
     /// anything else: the file waits, committed, in work/, and is archived by a later pass.
-    /// A ledger failure still stops processing.
+    /// A ledger failure still stops processing. Returns how many were archived.
     @discardableResult
-    private func archive(_ file: FileRecord, summary: inout RunSummary) -> Bool {
+    private func archive(_ files: [FileRecord], summary: inout RunSummary) -> Int {
         do {
-            try archiver.archive(file)
-            return true
-        } catch let error as SystemError {
-            summary.archiveFailures += 1
-            logger.warning("archiving failed; will retry", metadata: ["file.id": "\(file.id ?? 0)", "file.name": "\(file.name)", "error": "\(error)"])
-            return false
+            let failures = try archiver.archive(batch: files)
+            for (file, error) in failures {
+                summary.archiveFailures += 1
+                logger.warning("archiving failed; will retry", metadata: ["file.id": "\(file.id ?? 0)", "file.name": "\(file.name)", "error": "\(error)"])
+            }
+            return files.filter { $0.archivedAt == nil }.count - failures.count
         } catch {
-            summary.archiveFailures += 1
-            logger.error("archiving failed", metadata: ["file.id": "\(file.id ?? 0)", "error": "\(error)"])
-            return false
+            summary.archiveFailures += files.count
+            logger.error("archiving failed", metadata: ["files": "\(files.compactMap(\.id))", "error": "\(error)"])
+            return 0
         }
     }
 
@@ -195,27 +215,75 @@ public final class Engine {
         let pending = try ledger.read { db in
             try FileRecord.fetchAll(db, sql: "SELECT * FROM files WHERE archived_at IS NULL ORDER BY id")
         }
-        for file in pending { archive(file, summary: &summary) }
+        var start = 0
+        while start < pending.count {
+            let chunk = Array(pending[start..<min(pending.count, start + Self.batchLimit)])
+            start += chunk.count
+            archive(chunk, summary: &summary)
+        }
     }
 
-    private func claimAndHandle(_ candidate: Candidate, summary: inout RunSummary) throws {
-        let claimed: ClaimedFile?
-        if candidate.path.hasPrefix("sftp://") {
-            guard let remotes, let location = spool.remoteLocation(for: candidate.channel) else { return }
-            do {
-                claimed = try RemoteIntake.claim(candidate, location: location, spool: spool, ledger: ledger, remotes: remotes)
-            } catch let e as SFTPError {
-                logger.warning("could not download; will retry", metadata: ["source": "\(candidate.path)", "error": "\(e)"])
-                return
+    /// Claims and handles ready candidates in batches (see `batchLimit`, `batchBytes`).
+    /// Remote candidates are downloaded and handled one at a time.
+    private func claimAndHandle(_ candidates: [Candidate], summary: inout RunSummary) throws {
+        var batch: [ClaimedFile] = []
+        var batchSize: Int64 = 0
+        var claimedFrom: [Candidate] = []
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            // The claims are durable before anything about them is committed.
+            var folders: [String] = []
+            for f in batch.map({ spool.workFolder(for: $0.channel) }) where !folders.contains(f) { folders.append(f) }
+            for f in folders { try FileSystem.syncDirectory(f) }
+            var inputs: [String] = []
+            for f in claimedFrom.map({ FileSystem.parentPath(of: $0.path) }) where !inputs.contains(f) { inputs.append(f) }
+            for f in inputs { try? FileSystem.syncDirectory(f) }
+            for _ in batch { crash.reached(.afterClaim) }
+            try handle(batch: batch, summary: &summary)
+            if spool.configuration.intake.doneMarker {
+                for c in claimedFrom { try? FileSystem.removeFile(c.path + CandidateRules.doneSuffix) }
             }
-        } else {
-            claimed = try Claim.take(candidate, spool: spool)
+            batch = []
+            batchSize = 0
+            claimedFrom = []
+        }
+        for candidate in candidates {
+            if stop.isStopped { break }
+            if candidate.path.hasPrefix("sftp://") {
+                try flush()
+                try claimRemoteAndHandle(candidate, summary: &summary)
+                continue
+            }
+            guard let claimed = try Claim.take(candidate, spool: spool, sync: false) else { continue }
+            batch.append(claimed)
+            claimedFrom.append(candidate)
+            batchSize += max(0, claimed.status.size)
+            if batch.count >= Self.batchLimit || batchSize >= Self.batchBytes { try flush() }
+        }
+        try flush()
+    }
+
+    private func claimRemoteAndHandle(_ candidate: Candidate, summary: inout RunSummary) throws {
+        guard let remotes, let location = spool.remoteLocation(for: candidate.channel) else { return }
+        let claimed: ClaimedFile?
+        do {
+            claimed = try RemoteIntake.claim(candidate, location: location, spool: spool, ledger: ledger, remotes: remotes)
+        } catch let e as SFTPError {
+            logger.warning("could not download; will retry", metadata: ["source": "\(candidate.path)", "error": "\(e)"])
+            return
         }
         guard let claimed else { return }
         crash.reached(.afterClaim)
-        try handle(claimed, summary: &summary)
-        if spool.configuration.intake.doneMarker && !candidate.path.hasPrefix("sftp://") {
-            try? FileSystem.removeFile(candidate.path + CandidateRules.doneSuffix)
+        try handle(batch: [claimed], summary: &summary)
+    }
+
+    /// Files claimed before a crash and never committed, in batches.
+    private func handle(orphans: [ClaimedFile], summary: inout RunSummary) throws {
+        var start = 0
+        while start < orphans.count {
+            let chunk = Array(orphans[start..<min(orphans.count, start + Self.batchLimit)])
+            start += chunk.count
+            try handle(batch: chunk, summary: &summary)
         }
     }
 
@@ -247,9 +315,7 @@ public final class Engine {
     /// settle), deliver, return.
     public func runOnce(settle: Double) throws -> RunSummary {
         var summary = RunSummary()
-        for orphan in try recover(summary: &summary) {
-            try handle(orphan, summary: &summary)
-        }
+        try handle(orphans: try recover(summary: &summary), summary: &summary)
         var tracker = SettleTracker(settle: settle)
         var waiting = scanInputs()
         // A file still changing after this long is left for the next run rather than
@@ -258,6 +324,7 @@ public final class Engine {
         while !waiting.isEmpty && !stop.isStopped {
             let now = monotonicSeconds()
             var still: [Candidate] = []
+            var ready: [Candidate] = []
             // Look again at what was there at the start (a local lstat, or a fresh remote listing).
             let current = waiting.contains { $0.path.hasPrefix("sftp://") }
                 ? Dictionary(scanInputs().map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a }) : [:]
@@ -273,12 +340,13 @@ public final class Engine {
                     fresh = local
                 }
                 if tracker.observe(fresh, now: now) {
-                    try claimAndHandle(fresh, summary: &summary)
-                    if stop.isStopped { break }
+                    ready.append(fresh)
                 } else {
                     still.append(fresh)
                 }
             }
+            try claimAndHandle(ready, summary: &summary)
+            if stop.isStopped { break }
             waiting = still
             if waiting.isEmpty { break }
             if monotonicSeconds() > deadline {
@@ -299,9 +367,7 @@ public final class Engine {
     /// `run`: poll the input folders until stopped; the file in hand is always finished.
     public func runUntilStopped(settle: Double) throws {
         var summary = RunSummary()
-        for orphan in try recover(summary: &summary) {
-            try handle(orphan, summary: &summary)
-        }
+        try handle(orphans: try recover(summary: &summary), summary: &summary)
         var tracker = SettleTracker(settle: settle)
         let poll = spool.configuration.intake.pollInterval
         var lastArchiveRetry = monotonicSeconds()
@@ -311,20 +377,21 @@ public final class Engine {
             tracker.keepOnly(Set(candidates.map(\.path)))
             let now = monotonicSeconds()
             var nextCheck = poll
+            var ready: [Candidate] = []
             for c in candidates {
-                if stop.isStopped { break }
                 if tracker.observe(c, now: now) {
-                    do {
-                        try claimAndHandle(c, summary: &summary)
-                    } catch {
-                        // The ledger or the disk failed: stop cleanly rather than guess.
-                        logger.error("processing stopped", metadata: ["file.name": "\(c.name)", "error": "\(error)"])
-                        throw error
-                    }
+                    ready.append(c)
                     tracker.forget(c.path)
                 } else {
                     nextCheck = min(nextCheck, max(0.05, settle / 4))
                 }
+            }
+            do {
+                try claimAndHandle(ready, summary: &summary)
+            } catch {
+                // The ledger or the disk failed: stop cleanly rather than guess.
+                logger.error("processing stopped", metadata: ["error": "\(error)"])
+                throw error
             }
             if stop.isStopped { break }
             do {

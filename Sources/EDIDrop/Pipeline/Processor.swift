@@ -27,8 +27,22 @@ public struct Processor {
     /// At most this many findings are stored per file; the count covers them all.
     static let maxStoredFindings = 1000
 
-    /// Reads and commits a claimed file; returns its ledger record.
+    /// Reads and commits a claimed file in a transaction of its own; returns its ledger record.
     public func process(_ claimed: ClaimedFile, receivedAt: Date) throws -> FileRecord {
+        try ledger.write { db in try process(claimed, receivedAt: receivedAt, in: db) }
+    }
+
+    /// Reads and commits a batch of claimed files in one transaction (group commit): one
+    /// durable commit for all of them. Each file's effects still stand or fall alone (a
+    /// savepoint per file), so the outcome is the same as committing them one by one.
+    public func process(batch: [ClaimedFile], receivedAt: Date) throws -> [FileRecord] {
+        try ledger.write { db in
+            try batch.map { try process($0, receivedAt: receivedAt, in: db) }
+        }
+    }
+
+    /// Reads a claimed file and records it within the caller's transaction.
+    func process(_ claimed: ClaimedFile, receivedAt: Date, in db: Database) throws -> FileRecord {
         let received = Timestamp.iso(receivedAt)
         var record = FileRecord(
             id: nil, channel: claimed.channel, name: claimed.name, workName: claimed.workName,
@@ -39,33 +53,31 @@ public struct Processor {
 
         guard claimed.status.kind == .regular else {
             let what = claimed.status.kind == .symlink ? "a symbolic link" : "not a regular file (a FIFO, socket or device)"
-            return try commitRejected(&record, [Diagnostic(.unreadable, message: "\(claimed.name) is \(what); edidrop never follows or opens such entries: drop the file itself")])
+            return try commitRejected(&record, db: db, [Diagnostic(.unreadable, message: "\(claimed.name) is \(what); edidrop never follows or opens such entries: drop the file itself")])
         }
         // Checked on the size the file system reports, before a single byte is read.
         if claimed.status.size > spool.configuration.intake.maxFileSize {
-            return try commitRejected(&record, [Diagnostic(.tooLarge, message: "the file has \(claimed.status.size) bytes; the limit (max_file_size) is \(spool.configuration.intake.maxFileSize)")])
+            return try commitRejected(&record, db: db, [Diagnostic(.tooLarge, message: "the file has \(claimed.status.size) bytes; the limit (max_file_size) is \(spool.configuration.intake.maxFileSize)")])
         }
         let identity: FileIdentity
         do {
             identity = try FileIdentity.read(path: claimed.workPath, fallbackEncoding: spool.configuration.intake.fallbackEncoding)
         } catch {
-            return try commitRejected(&record, [Diagnostic(.unreadable, message: "the file could not be read: \(error)")])
+            return try commitRejected(&record, db: db, [Diagnostic(.unreadable, message: "the file could not be read: \(error)")])
         }
         crash.reached(.afterHash)
         record.sha256 = identity.sha256
         record.size = identity.size
 
         if identity.size == 0 {
-            return try commitRejected(&record, [Diagnostic(.emptyFile, message: "the file is empty")])
+            return try commitRejected(&record, db: db, [Diagnostic(.emptyFile, message: "the file is empty")])
         }
-        if let earlier = try ledger.read({ db in
-            try Row.fetchOne(db, sql: "SELECT id, name FROM files WHERE sha256 = ? AND superseded = 0 ORDER BY id LIMIT 1",
-                             arguments: [identity.sha256])
-        }) {
+        if let earlier = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, name FROM files WHERE sha256 = ? AND superseded = 0 ORDER BY id LIMIT 1"),
+                                          arguments: [identity.sha256]) {
             let id: Int64 = earlier["id"]
             let name: String = earlier["name"]
             record.duplicateOf = id
-            return try commitRejected(&record, [Diagnostic(.duplicateFile, message: "the same content was already received as file \(id) (\(name)); it is not processed again")])
+            return try commitRejected(&record, db: db, [Diagnostic(.duplicateFile, message: "the same content was already received as file \(id) (\(name)); it is not processed again")])
         }
         record.encoding = identity.encoding.encoding.rawValue
 
@@ -74,7 +86,7 @@ public struct Processor {
                                          schemas: schemas, configuration: spool.configuration, meter: meter)
         switch opened {
         case .failure(let finding):
-            return try commitRejected(&record, Self.locatingDoctype([finding], head: identity.head))
+            return try commitRejected(&record, db: db, Self.locatingDoctype([finding], head: identity.head))
         case .success(let document):
             record.format = document.format.rawValue
             // An XML document is decoded by its own declaration, not by the sniffer's guess.
@@ -93,6 +105,9 @@ public struct Processor {
                 // order's findings wait until the next order starts, since the schema error
                 // may sit anywhere up to there (a missing child is reported at its parent).
                 let schemaChecked = document.format == .ordersXML
+                // Warehouse files carry the day the order was received, computed once a file.
+                let day = Timestamp.localDay(clock.now())
+                let recordPolicy = spool.configuration.intake.policy == .record
                 var held: (line: Int, problems: [Diagnostic])?
                 func release(_ held: (line: Int, problems: [Diagnostic]), before next: Int?, _ tally: inout Tally) {
                     var problems = held.problems
@@ -102,9 +117,9 @@ public struct Processor {
                     }
                     tally.note(problems)
                 }
-                return try commitDocument(&record, noun: ("order", "orders"), head: identity.head) { db, fileID, now, tally in
+                return try commitDocument(&record, noun: ("order", "orders"), head: identity.head, db: db) { db, fileID, now, tally in
                     while let draft = reader.next() {
-                        progress?.tick(records: tally.documents + tally.skipped + tally.rejectedRanges.count, errors: tally.count)
+                        progress?.tick(records: tally.documents + tally.skipped + tally.rejectedRecords, errors: tally.count)
                         let (order, found) = validator.validate(draft)
                         var problems = found
                         // Reports name the column as the file calls it ("Shipping Zip").
@@ -113,13 +128,17 @@ public struct Processor {
                         }
                         if let previous = held { release(previous, before: draft.line, &tally) }
                         held = (draft.line, problems)
-                        tally.orderStarts.append((draft.line, draft.id?.value))
+                        // Kept only for the `record` policy, so that memory does not grow
+                        // with the size of the file otherwise.
+                        if recordPolicy && schemaChecked { tally.orderStarts.append((draft.line, draft.id?.value)) }
                         let range = (first: draft.line, lastRow: draft.lines.map(\.line).max() ?? draft.line)
-                        if !problems.isEmpty { tally.rejectedRanges.append(range) }
+                        if !problems.isEmpty { tally.rejectedRecords += 1 }
+                        if recordPolicy && !problems.isEmpty { tally.rejectedRanges.append(range) }
                         guard let order else { continue }
-                        if let problem = try store(order, line: draft.line, fileID: fileID, db: db, now: now) {
+                        if let problem = try store(order, line: draft.line, fileID: fileID, db: db, now: now, day: day) {
                             tally.note([problem])
-                            tally.rejectedRanges.append(range)
+                            tally.rejectedRecords += 1
+                            if recordPolicy { tally.rejectedRanges.append(range) }
                         } else {
                             tally.documents += 1
                         }
@@ -135,9 +154,9 @@ public struct Processor {
             case .stock(var reader):
                 let validator = warehouseValidator(claimed)
                 var feed = StockFeed()
-                return try commitDocument(&record, noun: ("stock line", "stock lines"), head: identity.head) { db, fileID, now, tally in
+                return try commitDocument(&record, noun: ("stock line", "stock lines"), head: identity.head, db: db) { db, fileID, now, tally in
                     while let draft = reader.next() {
-                        progress?.tick(records: tally.documents + tally.skipped + tally.rejectedRanges.count, errors: tally.count)
+                        progress?.tick(records: tally.documents + tally.skipped + tally.rejectedRecords, errors: tally.count)
                         let (line, problems) = validator.validate(draft)
                         tally.note(problems)
                         guard let line else { continue }
@@ -157,9 +176,9 @@ public struct Processor {
             case .shipments(var reader):
                 let validator = warehouseValidator(claimed)
                 var feed = TrackingFeed()
-                return try commitDocument(&record, noun: ("shipment", "shipments"), head: identity.head) { db, fileID, now, tally in
+                return try commitDocument(&record, noun: ("shipment", "shipments"), head: identity.head, db: db) { db, fileID, now, tally in
                     while let draft = reader.next() {
-                        progress?.tick(records: tally.documents + tally.skipped + tally.rejectedRanges.count, errors: tally.count)
+                        progress?.tick(records: tally.documents + tally.skipped + tally.rejectedRecords, errors: tally.count)
                         let (shipment, problems) = validator.validate(draft)
                         tally.note(problems)
                         guard let shipment else { continue }
@@ -211,6 +230,8 @@ public struct Processor {
         var skipped = 0
         /// Says what `skipped` counts when the default wording does not fit.
         var skippedDetail: String?
+        /// Orders that had findings (for progress).
+        var rejectedRecords = 0
         /// Line ranges of the orders that had findings (for the `record` policy).
         var rejectedRanges: [(first: Int, lastRow: Int)] = []
         /// Where each order starts, and its id (for the `record` policy on XML).
@@ -225,11 +246,11 @@ public struct Processor {
     /// One transaction for one file: the file, everything it causes and its outgoing
     /// messages, or, when any finding comes up, the file as rejected with every finding
     /// and nothing else (a savepoint rolls the effects back).
-    private func commitDocument(_ record: inout FileRecord, noun: (String, String), head: [UInt8] = [],
+    private func commitDocument(_ record: inout FileRecord, noun: (String, String), head: [UInt8] = [], db: Database,
                                 _ apply: (Database, Int64, String, inout Tally) throws -> [Diagnostic]) throws -> FileRecord {
         let now = Timestamp.iso(clock.now())
         record.processedAt = now
-        return try ledger.write { db in
+        do {
             record.state = .accepted
             record.destDir = spool.relative(FileSystem.join(spool.archive, Timestamp.localDay(clock.now())))
             record.storedName = Self.placeholderName()
@@ -263,7 +284,7 @@ public struct Processor {
                         }
                     }
                 }
-                progress?.tick(records: tally.documents + tally.skipped + tally.rejectedRanges.count,
+                progress?.tick(records: tally.documents + tally.skipped + tally.rejectedRecords,
                                errors: tally.count + fileFindings.count, finished: true)
                 // A schema error already says what is wrong on its line; rule findings on the
                 // same line would only repeat it in other words.
@@ -319,9 +340,9 @@ public struct Processor {
                 : tally.documents + tally.skipped + Set(findings.compactMap(\.orderID)).count
             record.errorCount = findingCount
             record.storedName = try freeName(record.name, id: fileID, in: record.destDir, db: db, withReports: record.state == .rejected)
-            try record.update(db)
+            try record.updateOutcome(db)
             for (i, f) in findings.enumerated() { try f.insert(db, fileID: fileID, seq: i) }
-            try FileEvent(fileId: fileID, at: record.receivedAt, event: "received", detail: "\(spool.relative(spool.inputFolder(for: record.channel)))/\(record.name)").insert(db)
+            try FileEvent(fileId: fileID, at: record.receivedAt, event: "received", detail: "\(spool.relative(spool.inputFolder(for: record.channel)))/\(record.name)").write(db)
             var detail: String
             if record.state == .accepted {
                 detail = "\(tally.documents) \(tally.documents == 1 ? noun.0 : noun.1)"
@@ -336,7 +357,7 @@ public struct Processor {
             } else {
                 detail = "\(findingCount) error\(findingCount == 1 ? "" : "s")"
             }
-            try FileEvent(fileId: fileID, at: now, event: record.state.rawValue, detail: detail).insert(db)
+            try FileEvent(fileId: fileID, at: now, event: record.state.rawValue, detail: detail).write(db)
             try adoptIfAsked(&record, db: db, now: now)
             return record
         }
@@ -355,7 +376,7 @@ public struct Processor {
         record.storedName = adoption.storedName
         record.archivedAt = now
         try record.update(db)
-        try FileEvent(fileId: id, at: now, event: "adopted", detail: "found at \(adoption.destDir)/\(adoption.storedName); its effects are recorded as already delivered").insert(db)
+        try FileEvent(fileId: id, at: now, event: "adopted", detail: "found at \(adoption.destDir)/\(adoption.storedName); its effects are recorded as already delivered").write(db)
     }
 
     private func warehouseValidator(_ claimed: ClaimedFile) -> WarehouseValidator {
@@ -376,10 +397,10 @@ public struct Processor {
     }
 
     /// Records one valid order and its warehouse file, or says why it cannot be.
-    private func store(_ order: Order, line: Int, fileID: Int64, db: Database, now: String) throws -> Diagnostic? {
-        if let existing = try OrderRecord.fetchOne(db, sql: "SELECT * FROM orders WHERE order_id = ?", arguments: [order.id]) {
+    private func store(_ order: Order, line: Int, fileID: Int64, db: Database, now: String, day: String) throws -> Diagnostic? {
+        if let existing = try OrderRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM orders WHERE order_id = ?"), arguments: [order.id]) {
             if existing.fileId == fileID {
-                return try merge(order, into: existing, line: line, db: db)
+                return try merge(order, into: existing, line: line, db: db, day: day)
             }
             let earlier = try String.fetchOne(db, sql: "SELECT name FROM files WHERE id = ?", arguments: [existing.fileId]) ?? "?"
             return Diagnostic(.duplicateOrder, line: line, field: "order_id", value: order.id,
@@ -389,25 +410,24 @@ public struct Processor {
         // Made-safe names are distinct by construction but for a hash collision; should one
         // happen, it is this order's problem, not an error that stops the whole spool.
         let name = WarehouseOrderFile.fileName(forOrderID: order.id, format: spool.configuration.outbox.format)
-        if try Int.fetchOne(db, sql: "SELECT 1 FROM outbox WHERE target = ? AND name = ?",
+        if try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM outbox WHERE target = ? AND name = ?"),
                             arguments: [DeliveryTarget.outbox.rawValue, name]) != nil {
             return Diagnostic(.invalidValue, line: line, field: "order_id", value: order.id,
                               message: "order \(order.id) would be written to \(name), a name another order's file already has",
                               orderID: order.id)
         }
-        var record = OrderRecord(id: nil, orderId: order.id, fileId: fileID, line: line, status: .received,
-                                 data: try Self.encode(order), receivedAt: now, sentAt: nil, shippedAt: nil)
-        try record.insert(db)
-        var message = OutboxMessage(id: nil, fileId: fileID, orderRef: record.id, target: .outbox,
-                                    name: name, content: warehouseFile(order), state: .pending,
-                                    attempts: 0, lastError: nil, nextAttemptAt: nil, createdAt: now, deliveredAt: nil)
-        try message.insert(db)
+        // Plain cached statements: once per order, GRDB's record layer cost more than SQLite.
+        try db.cachedStatement(sql: "INSERT INTO orders (order_id, file_id, line, status, data, received_at) VALUES (?, ?, ?, 'received', ?, ?)")
+            .execute(arguments: [order.id, fileID, line, OrderJSON.encode(order), now])
+        let orderRef = db.lastInsertedRowID
+        try db.cachedStatement(sql: "INSERT INTO outbox (file_id, order_ref, target, name, content, state, attempts, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)")
+            .execute(arguments: [fileID, orderRef, DeliveryTarget.outbox.rawValue, name, warehouseFile(order, day: day), now])
         return nil
     }
 
     /// Rows of one order that are not next to each other in a file still form one order:
     /// the later part must agree on the order's fields and adds its lines.
-    private func merge(_ part: Order, into existing: OrderRecord, line: Int, db: Database) throws -> Diagnostic? {
+    private func merge(_ part: Order, into existing: OrderRecord, line: Int, db: Database, day: String) throws -> Diagnostic? {
         var order = try JSONDecoder().decode(Order.self, from: Data(existing.data.utf8))
         var differing: [String] = []
         if part.customer != order.customer { differing.append("customer") }
@@ -421,40 +441,33 @@ public struct Processor {
                               orderID: order.id)
         }
         order.lines += part.lines
-        try db.execute(sql: "UPDATE orders SET data = ? WHERE id = ?", arguments: [try Self.encode(order), existing.id])
+        try db.execute(sql: "UPDATE orders SET data = ? WHERE id = ?", arguments: [OrderJSON.encode(order), existing.id])
         try db.execute(sql: "UPDATE outbox SET content = ? WHERE order_ref = ?",
-                       arguments: [warehouseFile(order), existing.id])
+                       arguments: [warehouseFile(order, day: day), existing.id])
         return nil
     }
 
     /// The order's file for the warehouse, in the configured `[outbox] format`.
-    private func warehouseFile(_ order: Order) -> Data {
-        Data(WarehouseOrderFile.content(for: order, format: spool.configuration.outbox.format,
-                                        receivedOn: Timestamp.localDay(clock.now())).utf8)
-    }
-
-    static func encode(_ order: Order) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(order), as: UTF8.self)
+    private func warehouseFile(_ order: Order, day: String) -> Data {
+        Data(WarehouseOrderFile.content(for: order, format: spool.configuration.outbox.format, receivedOn: day).utf8)
     }
 
     /// Records a file rejected before (or instead of) reading its documents.
-    private func commitRejected(_ record: inout FileRecord, _ findings: [Diagnostic]) throws -> FileRecord {
+    private func commitRejected(_ record: inout FileRecord, db: Database, _ findings: [Diagnostic]) throws -> FileRecord {
         let now = Timestamp.iso(clock.now())
         record.processedAt = now
         record.state = .rejected
         record.destDir = spool.relative(spool.rejected)
         record.errorCount = findings.count
-        return try ledger.write { db in
+        do {
             record.storedName = Self.placeholderName()
             try record.insert(db)
             let id = record.id!
             record.storedName = try freeName(record.name, id: id, in: record.destDir, db: db, withReports: true)
-            try record.update(db)
+            try record.updateOutcome(db)
             for (i, f) in findings.enumerated() { try f.insert(db, fileID: id, seq: i) }
-            try FileEvent(fileId: id, at: record.receivedAt, event: "received", detail: "\(spool.relative(spool.inputFolder(for: record.channel)))/\(record.name)").insert(db)
-            try FileEvent(fileId: id, at: now, event: "rejected", detail: findings.first.map { "\($0.code.rawValue): \($0.message)" }).insert(db)
+            try FileEvent(fileId: id, at: record.receivedAt, event: "received", detail: "\(spool.relative(spool.inputFolder(for: record.channel)))/\(record.name)").write(db)
+            try FileEvent(fileId: id, at: now, event: "rejected", detail: findings.first.map { "\($0.code.rawValue): \($0.message)" }).write(db)
             try adoptIfAsked(&record, db: db, now: now)
             return record
         }
@@ -465,7 +478,7 @@ public struct Processor {
     func freeName(_ name: String, id: Int64, in destDir: String, db: Database, withReports: Bool) throws -> String {
         let folder = spool.resolve(relative: destDir)
         func taken(_ candidate: String) throws -> Bool {
-            if try Int.fetchOne(db, sql: "SELECT 1 FROM files WHERE dest_dir = ? AND stored_name = ? AND id != ?",
+            if try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM files WHERE dest_dir = ? AND stored_name = ? AND id != ?"),
                                 arguments: [destDir, candidate, id]) != nil { return true }
             if FileSystem.exists(FileSystem.join(folder, candidate)) { return true }
             if withReports && RejectionReport.fileSuffixes.contains(where: { FileSystem.exists(FileSystem.join(folder, candidate + $0)) }) { return true }
@@ -481,7 +494,7 @@ public struct Processor {
 
     /// Held by a new row until its real name is chosen (which needs the row's id); it can
     /// never be a file's name, so the unique destination index never trips over it.
-    static func placeholderName() -> String { "\u{0}pending-\(UUID().uuidString)" }
+    static func placeholderName() -> String { "\u{0}pending-\(UInt64.random(in: 0...UInt64.max))" }
 
     /// A name cut to fit, kept unique by its ledger id: the start of the stem, `~ID`, and the
     /// last extension when it is a short one.

@@ -21,8 +21,13 @@ public enum Timestamp {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (y, m, d) = civil(fromDays: days)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m, d,
-                      secondOfDay / 3600, (secondOfDay % 3600) / 60, secondOfDay % 60, millis)
+        var out = [UInt8]()
+        out.reserveCapacity(24)
+        digits(y, 4, &out); out.append(0x2D); digits(m, 2, &out); out.append(0x2D); digits(d, 2, &out)
+        out.append(0x54); digits(Int(secondOfDay / 3600), 2, &out); out.append(0x3A)
+        digits(Int((secondOfDay % 3600) / 60), 2, &out); out.append(0x3A); digits(Int(secondOfDay % 60), 2, &out)
+        out.append(0x2E); digits(Int(millis), 3, &out); out.append(0x5A)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// ISO 8601 UTC to the second: 2026-11-27T10:30:00Z.
@@ -36,7 +41,10 @@ public enum Timestamp {
         let local = Int64(date.timeIntervalSince1970) + Int64(timeZone.secondsFromGMT(for: date))
         let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
         let (y, m, d) = civil(fromDays: days)
-        return String(format: "%04d-%02d-%02d", y, m, d)
+        var out = [UInt8]()
+        out.reserveCapacity(10)
+        digits(y, 4, &out); out.append(0x2D); digits(m, 2, &out); out.append(0x2D); digits(d, 2, &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Compact UTC form for file names: 20261127T103000Z.
@@ -46,6 +54,20 @@ public enum Timestamp {
         let s = seconds - days * 86_400
         let (y, m, d) = civil(fromDays: days)
         return String(format: "%04d%02d%02dT%02d%02d%02dZ", y, m, d, s / 3600, (s % 3600) / 60, s % 60)
+    }
+
+    /// Appends `value` in decimal, zero-padded to `width` (String(format:) is slow on the
+    /// hot path: several timestamps per file).
+    static func digits(_ value: Int, _ width: Int, _ out: inout [UInt8]) {
+        var v = value
+        if v < 0 { out.append(0x2D); v = -v }
+        var buffer: [UInt8] = []
+        repeat {
+            buffer.append(UInt8(0x30 + v % 10))
+            v /= 10
+        } while v > 0
+        if buffer.count < width { out.append(contentsOf: repeatElement(0x30, count: width - buffer.count)) }
+        out.append(contentsOf: buffer.reversed())
     }
 
     /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
