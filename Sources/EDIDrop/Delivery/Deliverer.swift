@@ -129,8 +129,8 @@ public struct Deliverer {
             }
             for _ in written { crash.reached(.afterTempWrite) }
             try ledger.write { db in
-                let mark = try db.cachedStatement(sql: "UPDATE outbox SET state = 'delivering' WHERE id = ?")
-                for m in written { try mark.execute(arguments: [m.id]) }
+                try db.cachedStatement(sql: "UPDATE outbox SET state = 'delivering' WHERE id IN (SELECT value FROM json_each(?))")
+                    .execute(arguments: [Self.idList(written)])
             }
             crash.reached(.afterMarkDelivering)
         }
@@ -263,24 +263,48 @@ public struct Deliverer {
         try markDelivered([message])
     }
 
+    /// The messages' ids as a JSON array, for `json_each` in set-based statements.
+    static func idList(_ messages: [OutboxMessage]) -> String {
+        "[" + messages.compactMap(\.id).map(String.init).joined(separator: ",") + "]"
+    }
+
     /// One transaction for all of them.
     private func markDelivered(_ messages: [OutboxMessage]) throws {
         let now = Timestamp.iso(clock.now())
         try ledger.write { db in
-            let markMessage = try db.cachedStatement(sql: "UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = NULL, next_attempt_at = NULL WHERE id = ?")
-            let markOrder = try db.cachedStatement(sql: "UPDATE orders SET status = 'sent', sent_at = ? WHERE id = ? AND status = 'received'")
-            for message in messages {
-                try markMessage.execute(arguments: [now, message.id])
-                if let order = message.orderRef {
-                    try markOrder.execute(arguments: [now, order])
-                }
-                let folder = spool.folder(for: message.target)
-                try FileEvent(fileId: message.fileId, at: now, event: "delivered",
-                              detail: spool.isRemote(folder) ? RemoteFolders.join(folder, message.name) : "\(spool.relative(folder))/\(message.name)").write(db)
+            // Set-based: three statements for the whole batch instead of three per message.
+            let ids = Self.idList(messages)
+            try db.cachedStatement(sql: """
+                UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = NULL, next_attempt_at = NULL
+                WHERE id IN (SELECT value FROM json_each(?))
+                """).execute(arguments: [now, ids])
+            try db.cachedStatement(sql: """
+                UPDATE orders SET status = 'sent', sent_at = ?
+                WHERE id IN (SELECT order_ref FROM outbox WHERE id IN (SELECT value FROM json_each(?))) AND status = 'received'
+                """).execute(arguments: [now, ids])
+            for target in DeliveryTarget.allCases {
+                let some = messages.filter { $0.target == target }
+                guard !some.isEmpty else { continue }
+                let folder = spool.folder(for: target)
+                let prefix = spool.isRemote(folder) ? RemoteFolders.join(folder, "") : "\(spool.relative(folder))/"
+                try db.cachedStatement(sql: """
+                    INSERT INTO file_events (file_id, at, event, detail)
+                    SELECT file_id, ?, 'delivered', ? || name FROM outbox WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id
+                    """).execute(arguments: [now, prefix, Self.idList(some)])
             }
         }
-        for message in messages {
+        // One line per batch at info (a big file causes a million messages); each message
+        // at debug.
+        if messages.count == 1, let message = messages.first {
             logger.info("delivered", metadata: ["file.id": "\(message.fileId)", "message.name": "\(message.name)"])
+        } else if let first = messages.first, let last = messages.last {
+            logger.info("delivered", metadata: ["messages": "\(messages.count)", "first": "\(first.name)", "last": "\(last.name)",
+                                                "files": "\(first.fileId)…\(last.fileId)"])
+            if logger.logLevel <= .debug {
+                for message in messages {
+                    logger.debug("delivered", metadata: ["file.id": "\(message.fileId)", "message.name": "\(message.name)"])
+                }
+            }
         }
     }
 

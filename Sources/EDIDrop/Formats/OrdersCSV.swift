@@ -129,7 +129,7 @@ public struct OrdersCSVReader<Source: ByteSource>: OrderDraftReader {
     /// Header names compared without case, surrounding spaces or a stray BOM.
     static func normalizedHeader(_ s: String) -> String {
         var t = s
-        if t.hasPrefix("\u{FEFF}") { t.removeFirst() }
+        if t.utf8.starts(with: [0xEF, 0xBB, 0xBF]) { t.removeFirst() }
         return t.trimmingSpaces.asciiFastLowercased
     }
 

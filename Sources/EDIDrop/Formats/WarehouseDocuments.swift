@@ -42,7 +42,7 @@ public struct CSVColumns: Sendable {
 
     public static func normalized(_ s: String) -> String {
         var t = s
-        if t.hasPrefix("\u{FEFF}") { t.removeFirst() }
+        if t.utf8.starts(with: [0xEF, 0xBB, 0xBF]) { t.removeFirst() }
         return t.trimmingSpaces.asciiFastLowercased
     }
 

@@ -122,6 +122,18 @@ public struct FileEvent: Codable, Sendable, FetchableRecord, PersistableRecord {
 }
 
 extension FileRecord {
+    /// Inserts the row with a cached statement (GRDB's record insert builds its SQL anew
+    /// each time) and takes its id.
+    mutating func insertRow(_ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO files (channel, name, work_name, source_path, size, sha256, format, encoding, state, dest_dir,
+                               stored_name, duplicate_of, documents, error_count, received_at, processed_at, archived_at, superseded)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [channel, name, workName, sourcePath, size, sha256, format, encoding, state, destDir,
+                                     storedName, duplicateOf, documents, errorCount, receivedAt, processedAt, archivedAt, superseded])
+        id = db.lastInsertedRowID
+    }
+
     /// Writes what a commit settles last (the outcome and where the original goes).
     func updateOutcome(_ db: Database) throws {
         try db.cachedStatement(sql: "UPDATE files SET state = ?, dest_dir = ?, stored_name = ?, documents = ?, error_count = ? WHERE id = ?")

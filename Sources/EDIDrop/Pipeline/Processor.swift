@@ -254,7 +254,7 @@ public struct Processor {
             record.state = .accepted
             record.destDir = spool.relative(FileSystem.join(spool.archive, Timestamp.localDay(clock.now())))
             record.storedName = Self.placeholderName()
-            try record.insert(db)
+            try record.insertRow(db)
             let fileID = record.id!
             var tally = Tally()
             var findings: [Diagnostic] = []
@@ -396,9 +396,19 @@ public struct Processor {
         try db.execute(sql: "UPDATE outbox SET name = ? WHERE id = ?", arguments: [name, message.id])
     }
 
-    /// Records one valid order and its warehouse file, or says why it cannot be.
+    /// Records one valid order and its warehouse file, or says why it cannot be. The order
+    /// id's uniqueness is the ledger's (a unique index): the insert is tried first and only
+    /// a conflict costs a lookup.
     private func store(_ order: Order, line: Int, fileID: Int64, db: Database, now: String, day: String) throws -> Diagnostic? {
-        if let existing = try OrderRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM orders WHERE order_id = ?"), arguments: [order.id]) {
+        // Plain cached statements: once per order, GRDB's record layer cost more than SQLite.
+        try db.cachedStatement(sql: """
+            INSERT INTO orders (order_id, file_id, line, status, data, received_at) VALUES (?, ?, ?, 'received', ?, ?)
+            ON CONFLICT (order_id) DO NOTHING
+            """).execute(arguments: [order.id, fileID, line, OrderJSON.encode(order), now])
+        if db.changesCount == 0 {
+            guard let existing = try OrderRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM orders WHERE order_id = ?"), arguments: [order.id]) else {
+                throw SystemError("insert order", order.id, errno: EIO)
+            }
             if existing.fileId == fileID {
                 return try merge(order, into: existing, line: line, db: db, day: day)
             }
@@ -407,21 +417,20 @@ public struct Processor {
                               message: "order \(order.id) was already received in file \(existing.fileId) (\(earlier)) and is \(existing.status.rawValue); it is never sent twice",
                               orderID: order.id)
         }
+        let orderRef = db.lastInsertedRowID
         // Made-safe names are distinct by construction but for a hash collision; should one
         // happen, it is this order's problem, not an error that stops the whole spool.
         let name = WarehouseOrderFile.fileName(forOrderID: order.id, format: spool.configuration.outbox.format)
-        if try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM outbox WHERE target = ? AND name = ?"),
-                            arguments: [DeliveryTarget.outbox.rawValue, name]) != nil {
+        try db.cachedStatement(sql: """
+            INSERT INTO outbox (file_id, order_ref, target, name, content, state, attempts, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)
+            ON CONFLICT (target, name) DO NOTHING
+            """).execute(arguments: [fileID, orderRef, DeliveryTarget.outbox.rawValue, name, warehouseFile(order, day: day), now])
+        if db.changesCount == 0 {
+            try db.cachedStatement(sql: "DELETE FROM orders WHERE id = ?").execute(arguments: [orderRef])
             return Diagnostic(.invalidValue, line: line, field: "order_id", value: order.id,
                               message: "order \(order.id) would be written to \(name), a name another order's file already has",
                               orderID: order.id)
         }
-        // Plain cached statements: once per order, GRDB's record layer cost more than SQLite.
-        try db.cachedStatement(sql: "INSERT INTO orders (order_id, file_id, line, status, data, received_at) VALUES (?, ?, ?, 'received', ?, ?)")
-            .execute(arguments: [order.id, fileID, line, OrderJSON.encode(order), now])
-        let orderRef = db.lastInsertedRowID
-        try db.cachedStatement(sql: "INSERT INTO outbox (file_id, order_ref, target, name, content, state, attempts, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)")
-            .execute(arguments: [fileID, orderRef, DeliveryTarget.outbox.rawValue, name, warehouseFile(order, day: day), now])
         return nil
     }
 
@@ -461,7 +470,7 @@ public struct Processor {
         record.errorCount = findings.count
         do {
             record.storedName = Self.placeholderName()
-            try record.insert(db)
+            try record.insertRow(db)
             let id = record.id!
             record.storedName = try freeName(record.name, id: id, in: record.destDir, db: db, withReports: true)
             try record.updateOutcome(db)

@@ -45,7 +45,8 @@ extension Money {
         func problem(_ message: String, _ hint: String? = nil) -> Result<Money, ValueProblem> {
             .failure(ValueProblem(message: message, hint: hint))
         }
-        let notANumber = "amount must be a decimal number such as \(example), without currency, letters or spaces"
+        // Built only when needed: most amounts are fine.
+        var notANumber: String { "amount must be a decimal number such as \(example), without currency, letters or spaces" }
 
         if scalars.isEmpty { return problem("amount is empty") }
 
@@ -57,8 +58,8 @@ extension Money {
         }
         if body.isEmpty { return problem(notANumber) }
 
-        let word = ValueText.asciiUppercased(ValueText.string(body))
-        if ["NAN", "INF", "INFINITY", "SNAN"].contains(word) {
+        if body.count <= 8, body.contains(where: { ($0.value | 0x20) >= 0x61 && ($0.value | 0x20) <= 0x7A }),
+           ["NAN", "INF", "INFINITY", "SNAN"].contains(ValueText.asciiUppercased(ValueText.string(body))) {
             return problem("amount must be a finite decimal number, not \(ValueText.string(scalars))")
         }
 
