@@ -11,7 +11,7 @@ struct Edidrop: ParsableCommand {
         discussion: "Drop order files into <spool>/inbox; edidrop validates them, records them in its ledger and delivers one file per order into <spool>/outbox.",
         version: "0.1.0",
         subcommands: [Init.self, Run.self, Validate.self, Status.self, Files.self, Show.self,
-                      Rejected.self, Retry.self, Orders.self, Stock.self, Backup.self, Restore.self, Release.self, Doctor.self, Schema.self, Serve.self]
+                      Rejected.self, Retry.self, Orders.self, Stock.self, Backup.self, Restore.self, Release.self, Doctor.self, Schema.self, Serve.self, Parse.self]
     )
 
     @OptionGroup var globals: GlobalOptions

@@ -76,6 +76,37 @@ extension Edidrop {
         }
     }
 
+    /// Not part of the product's interface (hidden from help): the benchmark's measure of
+    /// parsing alone, against `xmllint --stream`.
+    struct Parse: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read files as edidrop does (encoding, format, schema, records) without rules or ledger; for benchmarks.",
+            shouldDisplay: false)
+        @OptionGroup var globals: GlobalOptions
+
+        @Option(help: "The folder the files would arrive in: orders or warehouse.")
+        var channel: String = "orders"
+
+        @Argument(help: "Files to read.")
+        var files: [String]
+
+        func validate() throws {
+            if files.isEmpty { throw ValidationError("name at least one file") }
+            if Channel(rawValue: channel) == nil { throw ValidationError("--channel must be orders or warehouse") }
+        }
+
+        func run() throws {
+            let configuration = (try? SpoolConfiguration.load(from: FileSystem.join(globals.spoolRoot, "edidrop.toml"))) ?? SpoolConfiguration()
+            let schemas = try CompiledSchemas()
+            for path in files {
+                let identity = try FileIdentity.read(path: path, fallbackEncoding: configuration.intake.fallbackEncoding)
+                let result = DocumentOpener.parseOnly(path: path, identity: identity, channel: Channel(rawValue: channel)!,
+                                                      schemas: schemas, configuration: configuration)
+                print("\(path): \(result.format?.rawValue ?? "unreadable"), \(result.records) records, \(result.findings) findings")
+            }
+        }
+    }
+
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Dry run: parse and check files on their own, print the report, touch nothing.",

@@ -274,6 +274,31 @@ public enum DocumentOpener {
                                    message: "the header (\(shown)) matches no known layout; \(expected)"))
     }
 
+    /// Reads a file as processing does (encoding, format, schema, records) but applies no
+    /// rules and records nothing: `edidrop parse`, which measures parsing alone.
+    public static func parseOnly(path: String, identity: FileIdentity, channel: Channel,
+                                 schemas: CompiledSchemas, configuration: SpoolConfiguration) -> (format: DocumentFormat?, records: Int, findings: Int) {
+        switch open(path: path, identity: identity, channel: channel, schemas: schemas, configuration: configuration) {
+        case .failure:
+            return (nil, 0, 1)
+        case .success(let document):
+            var records = 0
+            var findings = 0
+            switch document.content {
+            case .orders(var reader):
+                while let draft = reader.next() { records += 1; findings += draft.findings.count }
+                findings += reader.findings.count
+            case .stock(var reader):
+                while reader.next() != nil { records += 1 }
+                findings += reader.findings.count
+            case .shipments(var reader):
+                while reader.next() != nil { records += 1 }
+                findings += reader.findings.count
+            }
+            return (document.format, records, findings)
+        }
+    }
+
     /// Orders a document holds that are not for the warehouse (a Shopify order with
     /// nothing to ship), for `edidrop validate`, which sees only the dry run's record.
     /// Reads the document once more; nothing else is done with it.

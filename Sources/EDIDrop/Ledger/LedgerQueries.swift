@@ -144,14 +144,15 @@ extension Ledger {
                 byStatus[row["status"]] = row["n"]
             }
             let inFlight = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM files WHERE archived_at IS NULL") ?? 0
-            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'delivering')") ?? 0
-            let held = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'held'") ?? 0
+            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state != 'delivered' AND state IN ('pending', 'delivering')") ?? 0
+            let held = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state != 'delivered' AND state = 'held'") ?? 0
             let failing = try Row.fetchAll(db, sql: """
                 SELECT name, attempts, last_error, next_attempt_at FROM outbox
-                WHERE state IN ('pending', 'delivering') AND last_error IS NOT NULL ORDER BY id LIMIT 20
+                WHERE state != 'delivered' AND state IN ('pending', 'delivering') AND last_error IS NOT NULL ORDER BY id LIMIT 20
                 """).map { (name: $0["name"] as String, attempts: $0["attempts"] as Int,
                             error: $0["last_error"] as String, nextAttempt: $0["next_attempt_at"] as String?) }
-            let last = try String.fetchOne(db, sql: "SELECT MAX(at) FROM file_events")
+            // The newest row, not MAX(at): `at` has no index, and events are appended in time order.
+            let last = try String.fetchOne(db, sql: "SELECT at FROM file_events ORDER BY rowid DESC LIMIT 1")
             var snapshot = StatusSnapshot(filesByState: byState, inFlight: inFlight, pendingDeliveries: pending,
                                           failingDeliveries: failing, ordersByStatus: byStatus, lastActivity: last,
                                           workLeftovers: 0, problems: [], notes: [])

@@ -93,7 +93,7 @@ public struct Doctor {
 
         // Deliveries interrupted with no run to finish them.
         let undelivered = try ledger.read { db in
-            try OutboxMessage.fetchAll(db, sql: "SELECT * FROM outbox WHERE state IN ('pending', 'delivering') ORDER BY id")
+            try OutboxMessage.fetchAll(db, sql: "SELECT * FROM outbox WHERE state != 'delivered' AND state IN ('pending', 'delivering') ORDER BY id")
         }
         for m in undelivered where m.state == .delivering {
             var fixed = false
@@ -104,7 +104,7 @@ public struct Doctor {
             }
             add("DELIVERY_INTERRUPTED", "\(m.target.rawValue)/\(m.name) was being delivered when edidrop stopped", repaired: fixed)
         }
-        let held = try ledger.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'held'") ?? 0 }
+        let held = try ledger.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state != 'delivered' AND state = 'held'") ?? 0 }
         if held > 0 {
             add("HELD_DELIVERIES", "\(held) message(s) held after a restore: check with the warehouse, then `edidrop release`")
         }

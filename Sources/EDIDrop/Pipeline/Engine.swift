@@ -83,7 +83,7 @@ public final class Engine {
     func recover(summary: inout RunSummary) throws -> [ClaimedFile] {
         // Messages marked `delivering` finish first, whatever their retry time.
         let delivering = try ledger.read { db in
-            try OutboxMessage.fetchAll(db, sql: "SELECT * FROM outbox WHERE state = 'delivering' ORDER BY id")
+            try OutboxMessage.fetchAll(db, sql: "SELECT * FROM outbox WHERE state != 'delivered' AND state = 'delivering' ORDER BY id")
         }
         for message in delivering {
             do {

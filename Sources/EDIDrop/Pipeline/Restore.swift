@@ -66,7 +66,7 @@ public struct Restore {
         var delivered: [String] = []
         let now = Timestamp.iso(clock.now())
         try ledger.write { db in
-            let open = try OutboxMessage.fetchAll(db, sql: "SELECT * FROM outbox WHERE state IN ('pending', 'delivering') ORDER BY id")
+            let open = try OutboxMessage.fetchAll(db, sql: "SELECT * FROM outbox WHERE state != 'delivered' AND state IN ('pending', 'delivering') ORDER BY id")
             for m in open {
                 let label = "\(m.target.rawValue)/\(m.name)"
                 if FileSystem.exists(FileSystem.join(spool.folder(for: m.target), m.name)) {
@@ -96,7 +96,7 @@ public struct Release {
     /// with `asDelivered`, are recorded as delivered without sending. Returns their names.
     public func release(ids: [Int64], asDelivered: Bool, now: Date = Date()) throws -> [String] {
         try ledger.write { db in
-            let held = try OutboxMessage.fetchAll(db, sql: "SELECT * FROM outbox WHERE state = 'held' ORDER BY id")
+            let held = try OutboxMessage.fetchAll(db, sql: "SELECT * FROM outbox WHERE state != 'delivered' AND state = 'held' ORDER BY id")
                 .filter { ids.isEmpty || ids.contains($0.id!) }
             for m in held {
                 if asDelivered {
