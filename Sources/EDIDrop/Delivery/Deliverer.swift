@@ -111,14 +111,16 @@ public struct Deliverer {
             return (0, batch[0])
         }
         let durable = DurableBatch(folder: folder)
-        for m in batch {
-            do {
-                try durable.write(Array(m.content), to: FileSystem.join(folder, Self.tempName(m.name)))
-                written.append(m)
-            } catch {
+        // Creating a file is most of a delivery's cost, and half of it is outside the
+        // folder's lock: two threads write the temp files of a large batch. What counts as
+        // written is the run of messages up to the first failure, as if written in order.
+        let errors = Self.writeTemps(batch, folder: folder, durable: durable)
+        for (m, error) in zip(batch, errors) {
+            if let error {
                 failure = (m, error)
                 break
             }
+            written.append(m)
         }
         if !written.isEmpty {
             do {
@@ -155,6 +157,25 @@ public struct Deliverer {
             return (renamed.count, m)
         }
         return (renamed.count, nil)
+    }
+
+    /// Writes the temp file of each message; the error of each, nil where it worked.
+    static func writeTemps(_ batch: [OutboxMessage], folder: String, durable: DurableBatch) -> [Error?] {
+        let results = TempWriteResults(count: batch.count)
+        let lanes = batch.count >= 64 ? 2 : 1
+        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+            var i = lane
+            while i < batch.count {
+                let m = batch[i]
+                do {
+                    try durable.write(Array(m.content), to: FileSystem.join(folder, tempName(m.name)))
+                } catch {
+                    results.set(i, error)
+                }
+                i += lanes
+            }
+        }
+        return results.errors
     }
 
     func deliver(_ message: OutboxMessage) throws {
@@ -330,4 +351,16 @@ public struct DeliveryConflict: Error, CustomStringConvertible {
     public var description: String {
         "\(folder)/\(name) already exists and was not written by this delivery; it is left untouched"
     }
+}
+
+/// Per-message outcomes filled in by the writing threads (each index by one thread).
+private final class TempWriteResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [Error?]
+
+    init(count: Int) { stored = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ error: Error) { lock.withLock { stored[index] = error } }
+
+    var errors: [Error?] { lock.withLock { stored } }
 }

@@ -18,6 +18,9 @@ public struct Processor {
     var adoption: Adoption? = nil
     /// Progress of the file in hand, for `run --once` on a terminal.
     var progress: ProgressSink? = nil
+    /// From this size on, an orders file is read on a second thread (`ReadAhead`); the
+    /// tests set it to 0 or to the maximum to compare both ways.
+    var readAheadBytes: Int64 = 1 << 20
 
     public struct Adoption: Sendable {
         public var destDir: String
@@ -109,47 +112,91 @@ public struct Processor {
                 let day = Timestamp.localDay(clock.now())
                 let recordPolicy = spool.configuration.intake.policy == .record
                 var held: (line: Int, problems: [Diagnostic])?
+                // The reader's file-level findings as far as the orders consumed so far.
+                var findingsSoFar: [Diagnostic] = []
                 func release(_ held: (line: Int, problems: [Diagnostic]), before next: Int?, _ tally: inout Tally) {
                     var problems = held.problems
                     if schemaChecked, problems.contains(where: { $0.code == .missingField }),
-                       reader.findings.contains(where: { $0.code == .schema && ($0.line ?? 0) >= held.line && ($0.line ?? 0) < (next ?? Int.max) }) {
+                       findingsSoFar.contains(where: { $0.code == .schema && ($0.line ?? 0) >= held.line && ($0.line ?? 0) < (next ?? Int.max) }) {
                         problems.removeAll { $0.code == .missingField }
                     }
                     tally.note(problems)
                 }
+                let format = spool.configuration.outbox.format
                 return try commitDocument(&record, noun: ("order", "orders"), head: identity.head, db: db) { db, fileID, now, tally in
-                    while let draft = reader.next() {
+                    func consume(_ p: PreparedOrder) throws {
                         progress?.tick(records: tally.documents + tally.skipped + tally.rejectedRecords, errors: tally.count)
-                        let (order, found) = validator.validate(draft)
-                        var problems = found
-                        // Reports name the column as the file calls it ("Shipping Zip").
-                        for i in problems.indices {
-                            if let field = problems[i].field, let name = reader.columnName(for: field) { problems[i].field = name }
-                        }
-                        if let previous = held { release(previous, before: draft.line, &tally) }
-                        held = (draft.line, problems)
+                        findingsSoFar += p.newFindings
+                        if let previous = held { release(previous, before: p.line, &tally) }
+                        held = (p.line, p.problems)
                         // Kept only for the `record` policy, so that memory does not grow
                         // with the size of the file otherwise.
-                        if recordPolicy && schemaChecked { tally.orderStarts.append((draft.line, draft.id?.value)) }
-                        let range = (first: draft.line, lastRow: draft.lines.map(\.line).max() ?? draft.line)
-                        if !problems.isEmpty { tally.rejectedRecords += 1 }
-                        if recordPolicy && !problems.isEmpty { tally.rejectedRanges.append(range) }
-                        guard let order else { continue }
-                        if let problem = try store(order, line: draft.line, fileID: fileID, db: db, now: now, day: day) {
+                        if recordPolicy && schemaChecked { tally.orderStarts.append((p.line, p.id)) }
+                        let range = (first: p.line, lastRow: p.lastRow)
+                        if !p.problems.isEmpty { tally.rejectedRecords += 1 }
+                        if recordPolicy && !p.problems.isEmpty { tally.rejectedRanges.append(range) }
+                        guard let order = p.order else { return }
+                        let rendered = p.rendered ?? (OrderJSON.encode(order), Self.warehouseFile(order, format: format, day: day))
+                        switch try store(order, rendered: rendered, line: p.line, fileID: fileID, db: db, now: now, day: day) {
+                        case .refused(let problem):
                             tally.note([problem])
                             tally.rejectedRecords += 1
                             if recordPolicy { tally.rejectedRanges.append(range) }
-                        } else {
+                        case .stored:
                             tally.documents += 1
+                        case .merged:
+                            // More rows of an order already counted.
+                            break
                         }
                     }
+                    var fileFindings: [Diagnostic]
+                    var skipped: [SkippedOrder]
+                    if identity.size >= readAheadBytes {
+                        // A big file: reading, checking and rendering run on a second thread
+                        // while this one writes the ledger.
+                        let box = ReaderBox(reader)
+                        // Handed over 64 at a time: one wake-up per order cost more than it saved.
+                        let ahead = ReadAhead<PreparedDocument>(capacity: 8) { [validator] ahead in
+                            var seen = 0
+                            var chunk: [PreparedOrder] = []
+                            chunk.reserveCapacity(64)
+                            while let draft = box.reader.next() {
+                                // Rendering is left to the ledger side, which has less to do.
+                                chunk.append(Self.prepare(draft, reader: box.reader, seen: &seen, validator: validator, render: nil))
+                                if chunk.count == 64 {
+                                    if !ahead.put(.orders(chunk)) { return }
+                                    chunk.removeAll(keepingCapacity: true)
+                                }
+                            }
+                            if !chunk.isEmpty && !ahead.put(.orders(chunk)) { return }
+                            _ = ahead.put(.end(findings: box.reader.findings, skipped: box.reader.skipped))
+                        }
+                        defer { ahead.close() }
+                        fileFindings = []
+                        skipped = []
+                        while let item = ahead.take() {
+                            switch item {
+                            case .orders(let chunk): for p in chunk { try consume(p) }
+                            case .end(let findings, let s):
+                                fileFindings = findings
+                                skipped = s
+                            }
+                        }
+                    } else {
+                        var seen = 0
+                        while let draft = reader.next() {
+                            try consume(Self.prepare(draft, reader: reader, seen: &seen, validator: validator, render: nil))
+                        }
+                        fileFindings = reader.findings
+                        skipped = reader.skipped
+                    }
+                    findingsSoFar = fileFindings
                     if let last = held { release(last, before: nil, &tally) }
-                    let skipped = reader.skipped
                     if !skipped.isEmpty {
                         tally.skipped += skipped.count
                         tally.skippedDetail = SkippedOrder.summary(skipped)
                     }
-                    return reader.findings
+                    return fileFindings
                 }
             case .stock(var reader):
                 let validator = warehouseValidator(claimed)
@@ -199,6 +246,49 @@ public struct Processor {
                 }
             }
         }
+    }
+
+
+    /// What the consumer needs of one order: where it stands, the checked order and its
+    /// findings, its ledger JSON and warehouse file when already rendered, and the
+    /// reader's file-level findings that came up since the previous order.
+    struct PreparedOrder {
+        var line: Int
+        var id: String?
+        var lastRow: Int
+        var order: Order?
+        var problems: [Diagnostic]
+        var rendered: (json: String, content: Data)?
+        var newFindings: [Diagnostic]
+    }
+
+    enum PreparedDocument {
+        case orders([PreparedOrder])
+        case end(findings: [Diagnostic], skipped: [SkippedOrder])
+    }
+
+    /// Moves a reader to the reading thread; only that thread touches it until it is done.
+    final class ReaderBox: @unchecked Sendable {
+        var reader: any OrderDraftReader
+        init(_ reader: any OrderDraftReader) { self.reader = reader }
+    }
+
+    /// Checks a draft and renders what a valid order needs: no ledger, no side effects.
+    static func prepare(_ draft: OrderDraft, reader: any OrderDraftReader, seen: inout Int, validator: OrderValidator,
+                        render: (format: SpoolConfiguration.OutboxFormat, day: String)?) -> PreparedOrder {
+        let (order, found) = validator.validate(draft)
+        var problems = found
+        // Reports name the column as the file calls it ("Shipping Zip").
+        for i in problems.indices {
+            if let field = problems[i].field, let name = reader.columnName(for: field) { problems[i].field = name }
+        }
+        let all = reader.findings
+        let newFindings = all.count > seen ? Array(all[seen...]) : []
+        seen = all.count
+        return PreparedOrder(line: draft.line, id: draft.id?.value, lastRow: draft.lines.map(\.line).max() ?? draft.line,
+                             order: order, problems: problems,
+                             rendered: render.flatMap { r in order.map { (OrderJSON.encode($0), warehouseFile($0, format: r.format, day: r.day)) } },
+                             newFindings: newFindings)
     }
 
     /// libxml2 refuses a forbidden DOCTYPE before it has a line to give; the declaration is
@@ -399,23 +489,30 @@ public struct Processor {
     /// Records one valid order and its warehouse file, or says why it cannot be. The order
     /// id's uniqueness is the ledger's (a unique index): the insert is tried first and only
     /// a conflict costs a lookup.
-    private func store(_ order: Order, line: Int, fileID: Int64, db: Database, now: String, day: String) throws -> Diagnostic? {
+    enum StoreOutcome {
+        case stored
+        /// Rows of an order stored earlier in the same file, added to it.
+        case merged
+        case refused(Diagnostic)
+    }
+
+    private func store(_ order: Order, rendered: (json: String, content: Data), line: Int, fileID: Int64, db: Database, now: String, day: String) throws -> StoreOutcome {
         // Plain cached statements: once per order, GRDB's record layer cost more than SQLite.
         try db.cachedStatement(sql: """
             INSERT INTO orders (order_id, file_id, line, status, data, received_at) VALUES (?, ?, ?, 'received', ?, ?)
             ON CONFLICT (order_id) DO NOTHING
-            """).execute(arguments: [order.id, fileID, line, OrderJSON.encode(order), now])
+            """).execute(arguments: [order.id, fileID, line, rendered.json, now])
         if db.changesCount == 0 {
             guard let existing = try OrderRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM orders WHERE order_id = ?"), arguments: [order.id]) else {
                 throw SystemError("insert order", order.id, errno: EIO)
             }
             if existing.fileId == fileID {
-                return try merge(order, into: existing, line: line, db: db, day: day)
+                return try merge(order, into: existing, line: line, db: db, day: day).map(StoreOutcome.refused) ?? .merged
             }
             let earlier = try String.fetchOne(db, sql: "SELECT name FROM files WHERE id = ?", arguments: [existing.fileId]) ?? "?"
-            return Diagnostic(.duplicateOrder, line: line, field: "order_id", value: order.id,
+            return .refused(Diagnostic(.duplicateOrder, line: line, field: "order_id", value: order.id,
                               message: "order \(order.id) was already received in file \(existing.fileId) (\(earlier)) and is \(existing.status.rawValue); it is never sent twice",
-                              orderID: order.id)
+                              orderID: order.id))
         }
         let orderRef = db.lastInsertedRowID
         // Made-safe names are distinct by construction but for a hash collision; should one
@@ -424,14 +521,14 @@ public struct Processor {
         try db.cachedStatement(sql: """
             INSERT INTO outbox (file_id, order_ref, target, name, content, state, attempts, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)
             ON CONFLICT (target, name) DO NOTHING
-            """).execute(arguments: [fileID, orderRef, DeliveryTarget.outbox.rawValue, name, warehouseFile(order, day: day), now])
+            """).execute(arguments: [fileID, orderRef, DeliveryTarget.outbox.rawValue, name, rendered.content, now])
         if db.changesCount == 0 {
             try db.cachedStatement(sql: "DELETE FROM orders WHERE id = ?").execute(arguments: [orderRef])
-            return Diagnostic(.invalidValue, line: line, field: "order_id", value: order.id,
+            return .refused(Diagnostic(.invalidValue, line: line, field: "order_id", value: order.id,
                               message: "order \(order.id) would be written to \(name), a name another order's file already has",
-                              orderID: order.id)
+                              orderID: order.id))
         }
-        return nil
+        return .stored
     }
 
     /// Rows of one order that are not next to each other in a file still form one order:
@@ -458,7 +555,11 @@ public struct Processor {
 
     /// The order's file for the warehouse, in the configured `[outbox] format`.
     private func warehouseFile(_ order: Order, day: String) -> Data {
-        Data(WarehouseOrderFile.content(for: order, format: spool.configuration.outbox.format, receivedOn: day).utf8)
+        Self.warehouseFile(order, format: spool.configuration.outbox.format, day: day)
+    }
+
+    static func warehouseFile(_ order: Order, format: SpoolConfiguration.OutboxFormat, day: String) -> Data {
+        Data(WarehouseOrderFile.content(for: order, format: format, receivedOn: day).utf8)
     }
 
     /// Records a file rejected before (or instead of) reading its documents.

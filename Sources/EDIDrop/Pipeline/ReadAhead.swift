@@ -1,0 +1,70 @@
+import Foundation
+
+/// A bounded hand-over from one producing thread to one consumer: the producer reads,
+/// checks and renders the records of a big file while the consumer writes them to the
+/// ledger, so that the two halves of the work use both cores. At most `capacity` items
+/// wait, so memory stays flat whatever the size of the file.
+///
+/// Written here with NSCondition rather than with Swift concurrency: the consumer runs
+/// inside a synchronous SQLite transaction (GRDB's write closure) that must not suspend.
+final class ReadAhead<Item>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [Item?] = []
+    private var head = 0
+    private var count = 0
+    private var finished = false
+    private var cancelled = false
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Starts `produce` on a thread of its own. It calls `put` for each item and returns
+    /// when it has nothing more (or when `put` says the consumer gave up).
+    init(capacity: Int, _ produce: @escaping @Sendable (ReadAhead<Item>) -> Void) {
+        queue = Array(repeating: nil, count: max(1, capacity))
+        let thread = Thread { [self] in
+            produce(self)
+            condition.lock()
+            finished = true
+            condition.broadcast()
+            condition.unlock()
+            done.signal()
+        }
+        thread.name = "edidrop-read-ahead"
+        thread.start()
+    }
+
+    /// Hands an item over, waiting while the queue is full. False: the consumer stopped.
+    func put(_ item: Item) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while count == queue.count && !cancelled { condition.wait() }
+        if cancelled { return false }
+        queue[(head + count) % queue.count] = item
+        count += 1
+        condition.broadcast()
+        return true
+    }
+
+    /// The next item, waiting for it; nil once the producer has finished and all is taken.
+    func take() -> Item? {
+        condition.lock()
+        defer { condition.unlock() }
+        while count == 0 && !finished { condition.wait() }
+        guard count > 0 else { return nil }
+        let item = queue[head]
+        queue[head] = nil
+        head = (head + 1) % queue.count
+        count -= 1
+        condition.broadcast()
+        return item
+    }
+
+    /// Stops the producer (if it still runs) and waits until its thread is done; called
+    /// by the consumer on every way out, errors included.
+    func close() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+        done.wait()
+    }
+}
