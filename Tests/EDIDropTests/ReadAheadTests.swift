@@ -97,4 +97,42 @@ final class ReadAheadTests: XCTestCase {
         XCTAssertFalse(inLine.findings.contains { $0.hasPrefix("MISSING_FIELD") }, "\(inLine.findings)")
         XCTAssertTrue(inLine.findings.contains { $0.hasPrefix("INVALID_POSTCODE@") || $0.contains("postcode") }, "\(inLine.findings)")
     }
+
+    /// A batch is hashed, read and checked ahead on a second thread; the records must be
+    /// the ones of committing the files one by one.
+    func testABatchReadAheadEndsAsFileByFile() throws {
+        let files: [(String, String)] = [
+            ("a.csv", Self.header + Self.row("PB-1")),
+            ("b.csv", Self.header + Self.row("PB-2", quantity: "0")),
+            ("c.csv", Self.header + Self.row("PB-1")),                       // the same bytes as a.csv
+            ("d.csv", Self.header + Self.row("PB-1", sku: "SKU-9")),           // an order already sent
+            ("e.csv", ""),
+            ("f.csv", "no;known;header\n1;2;3\n"),
+            ("g.xml", "<?xml version=\"1.0\"?>\n<orders xmlns=\"urn:edidrop:orders:1\">\n  <order id=\"PB-7\">\n  </order>\n</orders>\n"),
+            ("h.csv", Self.header + Self.row("PB-8") + Self.row("PB-9", postcode: "3l-147")),
+        ]
+        func outcomes(batch: Bool) throws -> [String] {
+            let setup = try Fixture.SpoolSetup()
+            let processor = Processor(spool: setup.spool, ledger: setup.ledger, schemas: Fixture.schemas, clock: setup.clock,
+                                      crash: .disarmed, logger: Fixture.silentLogger)
+            var claimed: [ClaimedFile] = []
+            for (name, content) in files {
+                let path = FileSystem.join(setup.spool.workFolder(for: .orders), name)
+                Fixture.write(content, to: path)
+                claimed.append(ClaimedFile(channel: .orders, name: name, workName: name, workPath: path, sourcePath: nil,
+                                           status: try XCTUnwrap(try FileSystem.status(path))))
+            }
+            let records = batch ? try processor.process(batch: claimed, receivedAt: setup.clock.now())
+                                : try claimed.map { try processor.process($0, receivedAt: setup.clock.now()) }
+            return try records.map { r in
+                let codes = try setup.ledger.read { db in try Diagnostic.fetchAll(db, fileID: r.id!).map { "\($0.code.rawValue)@\($0.line ?? 0)" } }
+                return "\(r.name) \(r.state.rawValue) \(r.format ?? "-") \(r.documents) \(r.errorCount) \(codes)"
+            }
+        }
+        let oneByOne = try outcomes(batch: false)
+        XCTAssertEqual(try outcomes(batch: true), oneByOne)
+        XCTAssertTrue(oneByOne[0].hasPrefix("a.csv accepted"), oneByOne[0])
+        XCTAssertTrue(oneByOne[2].contains("DUPLICATE_FILE"), oneByOne[2])
+        XCTAssertTrue(oneByOne[3].contains("DUPLICATE_ORDER"), oneByOne[3])
+    }
 }

@@ -38,14 +38,73 @@ public struct Processor {
     /// Reads and commits a batch of claimed files in one transaction (group commit): one
     /// durable commit for all of them. Each file's effects still stand or fall alone (a
     /// savepoint per file), so the outcome is the same as committing them one by one.
+    ///
+    /// Meanwhile a second thread reads ahead: it hashes each file and reads and checks a
+    /// small orders file's orders (nothing of that needs the ledger), so that this thread
+    /// only writes. Not with a progress display, which follows the file in hand.
     public func process(batch: [ClaimedFile], receivedAt: Date) throws -> [FileRecord] {
-        try ledger.write { db in
-            try batch.map { try process($0, receivedAt: receivedAt, in: db) }
+        guard batch.count > 1 && progress == nil else {
+            return try ledger.write { db in try batch.map { try process($0, receivedAt: receivedAt, in: db) } }
+        }
+        let configuration = spool.configuration
+        let schemas = self.schemas
+        let limit = readAheadBytes
+        let render = (format: configuration.outbox.format, day: Timestamp.localDay(clock.now()))
+        let ahead = ReadAhead<PreparedFile>(capacity: 32) { ahead in
+            for claimed in batch {
+                let prepared = Self.prepareFile(claimed, configuration: configuration, schemas: schemas, limit: limit, render: render)
+                if !ahead.put(prepared) { return }
+            }
+        }
+        defer { ahead.close() }
+        return try ledger.write { db in
+            try batch.map { try process($0, receivedAt: receivedAt, in: db, prepared: ahead.take()) }
+        }
+    }
+
+    /// What a file's processing can learn without the ledger, learnt ahead of time.
+    struct PreparedFile {
+        /// Nil: not read (not a regular file, or over the size limit).
+        var identity: Result<FileIdentity, Error>?
+        /// Nil: to be opened when committed (not an orders file, or a big one).
+        var content: PreparedContent?
+    }
+
+    enum PreparedContent {
+        case orders(format: DocumentFormat, encoding: String?, orders: [PreparedOrder], findings: [Diagnostic], skipped: [SkippedOrder])
+        case failure(Diagnostic)
+    }
+
+    static func prepareFile(_ claimed: ClaimedFile, configuration: SpoolConfiguration, schemas: CompiledSchemas, limit: Int64,
+                            render: (format: SpoolConfiguration.OutboxFormat, day: String)) -> PreparedFile {
+        guard claimed.status.kind == .regular, claimed.status.size <= configuration.intake.maxFileSize else { return PreparedFile() }
+        let identity: FileIdentity
+        do {
+            identity = try FileIdentity.read(path: claimed.workPath, fallbackEncoding: configuration.intake.fallbackEncoding)
+        } catch {
+            return PreparedFile(identity: .failure(error))
+        }
+        guard claimed.channel == .orders, identity.size > 0, identity.size < limit else { return PreparedFile(identity: .success(identity)) }
+        switch DocumentOpener.open(path: claimed.workPath, identity: identity, channel: claimed.channel,
+                                   schemas: schemas, configuration: configuration) {
+        case .failure(let finding):
+            return PreparedFile(identity: .success(identity), content: .failure(finding))
+        case .success(let document):
+            guard case .orders(var reader) = document.content else { return PreparedFile(identity: .success(identity)) }
+            let validator = validator(for: document.format, configuration: configuration)
+            var seen = 0
+            var orders: [PreparedOrder] = []
+            while let draft = reader.next() {
+                orders.append(prepare(draft, reader: reader, seen: &seen, validator: validator, render: render))
+            }
+            return PreparedFile(identity: .success(identity),
+                                content: .orders(format: document.format, encoding: document.encoding, orders: orders,
+                                                 findings: reader.findings, skipped: reader.skipped))
         }
     }
 
     /// Reads a claimed file and records it within the caller's transaction.
-    func process(_ claimed: ClaimedFile, receivedAt: Date, in db: Database) throws -> FileRecord {
+    func process(_ claimed: ClaimedFile, receivedAt: Date, in db: Database, prepared: PreparedFile? = nil) throws -> FileRecord {
         let received = Timestamp.iso(receivedAt)
         var record = FileRecord(
             id: nil, channel: claimed.channel, name: claimed.name, workName: claimed.workName,
@@ -64,7 +123,8 @@ public struct Processor {
         }
         let identity: FileIdentity
         do {
-            identity = try FileIdentity.read(path: claimed.workPath, fallbackEncoding: spool.configuration.intake.fallbackEncoding)
+            identity = try prepared?.identity?.get()
+                ?? FileIdentity.read(path: claimed.workPath, fallbackEncoding: spool.configuration.intake.fallbackEncoding)
         } catch {
             return try commitRejected(&record, db: db, [Diagnostic(.unreadable, message: "the file could not be read: \(error)")])
         }
@@ -84,6 +144,17 @@ public struct Processor {
         }
         record.encoding = identity.encoding.encoding.rawValue
 
+        switch prepared?.content {
+        case .failure(let finding):
+            return try commitRejected(&record, db: db, Self.locatingDoctype([finding], head: identity.head))
+        case .orders(let format, let encoding, let orders, let findings, let skipped):
+            record.format = format.rawValue
+            if let encoding { record.encoding = encoding }
+            return try commitOrders(&record, format: format, head: identity.head, size: identity.size, db: db,
+                                    source: .prepared(orders, findings: findings, skipped: skipped))
+        case nil:
+            break
+        }
         let meter = progress?.begin(fileName: claimed.name, totalBytes: identity.size)
         let opened = DocumentOpener.open(path: claimed.workPath, identity: identity, channel: claimed.channel,
                                          schemas: schemas, configuration: spool.configuration, meter: meter)
@@ -95,109 +166,9 @@ public struct Processor {
             // An XML document is decoded by its own declaration, not by the sniffer's guess.
             if let encoding = document.encoding { record.encoding = encoding }
             switch document.content {
-            case .orders(var reader):
-                // Date and amount conventions are settable only for the shop's own layout;
-                // every other format has fixed rules.
-                var validator = OrderValidator()
-                if document.format == .customOrdersCSV {
-                    validator = OrderValidator(decimalSeparator: spool.configuration.formats.ordersCSV.decimalSeparator,
-                                               dateFormats: spool.configuration.formats.ordersCSV.dateFormats)
-                }
-                // In schema-checked XML a missing element is the schema's finding; the rules'
-                // MISSING_FIELD for the same order would only restate it in other words. An
-                // order's findings wait until the next order starts, since the schema error
-                // may sit anywhere up to there (a missing child is reported at its parent).
-                let schemaChecked = document.format == .ordersXML
-                // Warehouse files carry the day the order was received, computed once a file.
-                let day = Timestamp.localDay(clock.now())
-                let recordPolicy = spool.configuration.intake.policy == .record
-                var held: (line: Int, problems: [Diagnostic])?
-                // The reader's file-level findings as far as the orders consumed so far.
-                var findingsSoFar: [Diagnostic] = []
-                func release(_ held: (line: Int, problems: [Diagnostic]), before next: Int?, _ tally: inout Tally) {
-                    var problems = held.problems
-                    if schemaChecked, problems.contains(where: { $0.code == .missingField }),
-                       findingsSoFar.contains(where: { $0.code == .schema && ($0.line ?? 0) >= held.line && ($0.line ?? 0) < (next ?? Int.max) }) {
-                        problems.removeAll { $0.code == .missingField }
-                    }
-                    tally.note(problems)
-                }
-                let format = spool.configuration.outbox.format
-                return try commitDocument(&record, noun: ("order", "orders"), head: identity.head, db: db) { db, fileID, now, tally in
-                    func consume(_ p: PreparedOrder) throws {
-                        progress?.tick(records: tally.documents + tally.skipped + tally.rejectedRecords, errors: tally.count)
-                        findingsSoFar += p.newFindings
-                        if let previous = held { release(previous, before: p.line, &tally) }
-                        held = (p.line, p.problems)
-                        // Kept only for the `record` policy, so that memory does not grow
-                        // with the size of the file otherwise.
-                        if recordPolicy && schemaChecked { tally.orderStarts.append((p.line, p.id)) }
-                        let range = (first: p.line, lastRow: p.lastRow)
-                        if !p.problems.isEmpty { tally.rejectedRecords += 1 }
-                        if recordPolicy && !p.problems.isEmpty { tally.rejectedRanges.append(range) }
-                        guard let order = p.order else { return }
-                        let rendered = p.rendered ?? (OrderJSON.encode(order), Self.warehouseFile(order, format: format, day: day))
-                        switch try store(order, rendered: rendered, line: p.line, fileID: fileID, db: db, now: now, day: day) {
-                        case .refused(let problem):
-                            tally.note([problem])
-                            tally.rejectedRecords += 1
-                            if recordPolicy { tally.rejectedRanges.append(range) }
-                        case .stored:
-                            tally.documents += 1
-                        case .merged:
-                            // More rows of an order already counted.
-                            break
-                        }
-                    }
-                    var fileFindings: [Diagnostic]
-                    var skipped: [SkippedOrder]
-                    if identity.size >= readAheadBytes {
-                        // A big file: reading, checking and rendering run on a second thread
-                        // while this one writes the ledger.
-                        let box = ReaderBox(reader)
-                        // Handed over 64 at a time: one wake-up per order cost more than it saved.
-                        let ahead = ReadAhead<PreparedDocument>(capacity: 8) { [validator] ahead in
-                            var seen = 0
-                            var chunk: [PreparedOrder] = []
-                            chunk.reserveCapacity(64)
-                            while let draft = box.reader.next() {
-                                // Rendering is left to the ledger side, which has less to do.
-                                chunk.append(Self.prepare(draft, reader: box.reader, seen: &seen, validator: validator, render: nil))
-                                if chunk.count == 64 {
-                                    if !ahead.put(.orders(chunk)) { return }
-                                    chunk.removeAll(keepingCapacity: true)
-                                }
-                            }
-                            if !chunk.isEmpty && !ahead.put(.orders(chunk)) { return }
-                            _ = ahead.put(.end(findings: box.reader.findings, skipped: box.reader.skipped))
-                        }
-                        defer { ahead.close() }
-                        fileFindings = []
-                        skipped = []
-                        while let item = ahead.take() {
-                            switch item {
-                            case .orders(let chunk): for p in chunk { try consume(p) }
-                            case .end(let findings, let s):
-                                fileFindings = findings
-                                skipped = s
-                            }
-                        }
-                    } else {
-                        var seen = 0
-                        while let draft = reader.next() {
-                            try consume(Self.prepare(draft, reader: reader, seen: &seen, validator: validator, render: nil))
-                        }
-                        fileFindings = reader.findings
-                        skipped = reader.skipped
-                    }
-                    findingsSoFar = fileFindings
-                    if let last = held { release(last, before: nil, &tally) }
-                    if !skipped.isEmpty {
-                        tally.skipped += skipped.count
-                        tally.skippedDetail = SkippedOrder.summary(skipped)
-                    }
-                    return fileFindings
-                }
+            case .orders(let reader):
+                return try commitOrders(&record, format: document.format, head: identity.head, size: identity.size, db: db,
+                                        source: .reader(reader))
             case .stock(var reader):
                 let validator = warehouseValidator(claimed)
                 var feed = StockFeed()
@@ -248,6 +219,130 @@ public struct Processor {
         }
     }
 
+
+    /// Where the orders of a file come from: its reader, or read and checked ahead.
+    enum OrderSource {
+        case reader(any OrderDraftReader)
+        case prepared([PreparedOrder], findings: [Diagnostic], skipped: [SkippedOrder])
+    }
+
+    /// Date and amount conventions are settable only for the shop's own layout; every other
+    /// format has fixed rules.
+    static func validator(for format: DocumentFormat, configuration: SpoolConfiguration) -> OrderValidator {
+        guard format == .customOrdersCSV else { return OrderValidator() }
+        return OrderValidator(decimalSeparator: configuration.formats.ordersCSV.decimalSeparator,
+                              dateFormats: configuration.formats.ordersCSV.dateFormats)
+    }
+
+    /// Commits an orders document: each order checked, stored with its warehouse file, or
+    /// counted against the file.
+    private func commitOrders(_ record: inout FileRecord, format: DocumentFormat, head: [UInt8], size: Int64, db: Database,
+                              source: OrderSource) throws -> FileRecord {
+        // Date and amount conventions are settable only for the shop's own layout;
+        // every other format has fixed rules.
+        let validator = Self.validator(for: format, configuration: spool.configuration)
+        // In schema-checked XML a missing element is the schema's finding; the rules'
+        // MISSING_FIELD for the same order would only restate it in other words. An
+        // order's findings wait until the next order starts, since the schema error
+        // may sit anywhere up to there (a missing child is reported at its parent).
+        let schemaChecked = format == .ordersXML
+        // Warehouse files carry the day the order was received, computed once a file.
+        let day = Timestamp.localDay(clock.now())
+        let recordPolicy = spool.configuration.intake.policy == .record
+        var held: (line: Int, problems: [Diagnostic])?
+        // The reader's file-level findings as far as the orders consumed so far.
+        var findingsSoFar: [Diagnostic] = []
+        func release(_ held: (line: Int, problems: [Diagnostic]), before next: Int?, _ tally: inout Tally) {
+            var problems = held.problems
+            if schemaChecked, problems.contains(where: { $0.code == .missingField }),
+               findingsSoFar.contains(where: { $0.code == .schema && ($0.line ?? 0) >= held.line && ($0.line ?? 0) < (next ?? Int.max) }) {
+                problems.removeAll { $0.code == .missingField }
+            }
+            tally.note(problems)
+        }
+        let outboxFormat = spool.configuration.outbox.format
+        return try commitDocument(&record, noun: ("order", "orders"), head: head, db: db) { db, fileID, now, tally in
+            func consume(_ p: PreparedOrder) throws {
+                progress?.tick(records: tally.documents + tally.skipped + tally.rejectedRecords, errors: tally.count)
+                findingsSoFar += p.newFindings
+                if let previous = held { release(previous, before: p.line, &tally) }
+                held = (p.line, p.problems)
+                // Kept only for the `record` policy, so that memory does not grow
+                // with the size of the file otherwise.
+                if recordPolicy && schemaChecked { tally.orderStarts.append((p.line, p.id)) }
+                let range = (first: p.line, lastRow: p.lastRow)
+                if !p.problems.isEmpty { tally.rejectedRecords += 1 }
+                if recordPolicy && !p.problems.isEmpty { tally.rejectedRanges.append(range) }
+                guard let order = p.order else { return }
+                let rendered = p.rendered ?? (OrderJSON.encode(order), Self.warehouseFile(order, format: outboxFormat, day: day))
+                switch try store(order, rendered: rendered, line: p.line, fileID: fileID, db: db, now: now, day: day) {
+                case .refused(let problem):
+                    tally.note([problem])
+                    tally.rejectedRecords += 1
+                    if recordPolicy { tally.rejectedRanges.append(range) }
+                case .stored:
+                    tally.documents += 1
+                case .merged:
+                    // More rows of an order already counted.
+                    break
+                }
+            }
+            var fileFindings: [Diagnostic]
+            var skipped: [SkippedOrder]
+            switch source {
+            case .prepared(let orders, let findings, let s):
+                // A small file read and checked ahead, while the files before it were committed.
+                for p in orders { try consume(p) }
+                fileFindings = findings
+                skipped = s
+            case .reader(let reader) where size >= readAheadBytes:
+                // A big file: reading, checking and rendering run on a second thread
+                // while this one writes the ledger.
+                let box = ReaderBox(reader)
+                // Handed over 64 at a time: one wake-up per order cost more than it saved.
+                let ahead = ReadAhead<PreparedDocument>(capacity: 8) { [validator] ahead in
+                    var seen = 0
+                    var chunk: [PreparedOrder] = []
+                    chunk.reserveCapacity(64)
+                    while let draft = box.reader.next() {
+                        // Rendering is left to the ledger side, which has less to do.
+                        chunk.append(Self.prepare(draft, reader: box.reader, seen: &seen, validator: validator, render: nil))
+                        if chunk.count == 64 {
+                            if !ahead.put(.orders(chunk)) { return }
+                            chunk.removeAll(keepingCapacity: true)
+                        }
+                    }
+                    if !chunk.isEmpty && !ahead.put(.orders(chunk)) { return }
+                    _ = ahead.put(.end(findings: box.reader.findings, skipped: box.reader.skipped))
+                }
+                defer { ahead.close() }
+                fileFindings = []
+                skipped = []
+                while let item = ahead.take() {
+                    switch item {
+                    case .orders(let chunk): for p in chunk { try consume(p) }
+                    case .end(let findings, let s):
+                        fileFindings = findings
+                        skipped = s
+                    }
+                }
+            case .reader(var reader):
+                var seen = 0
+                while let draft = reader.next() {
+                    try consume(Self.prepare(draft, reader: reader, seen: &seen, validator: validator, render: nil))
+                }
+                fileFindings = reader.findings
+                skipped = reader.skipped
+            }
+            findingsSoFar = fileFindings
+            if let last = held { release(last, before: nil, &tally) }
+            if !skipped.isEmpty {
+                tally.skipped += skipped.count
+                tally.skippedDetail = SkippedOrder.summary(skipped)
+            }
+            return fileFindings
+        }
+    }
 
     /// What the consumer needs of one order: where it stands, the checked order and its
     /// findings, its ledger JSON and warehouse file when already rendered, and the
