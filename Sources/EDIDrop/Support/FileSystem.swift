@@ -157,26 +157,23 @@ public enum FileSystem {
 
     /// Writes `bytes` to a new file at `path` (replacing a leftover one) and fsyncs it.
     public static func writeDurably(_ bytes: [UInt8], to path: String) throws {
-        let fd = try retry("open", path) {
-            open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        }
-        var closed = false
-        defer { if !closed { close(fd) } }
-        try writeAll(fd, bytes, path: path)
-        try retry("fsync", path) { fsync(fd) }
-        closed = true
-        try retry("close", path) { close(fd) }
+        try writeNew(bytes, to: path, sync: true)
     }
 
     /// Writes `bytes` to a new file at `path` (replacing a leftover one) without fsync: for
     /// files made durable together by a `DurableBatch`.
     public static func writeUnsynced(_ bytes: [UInt8], to path: String) throws {
+        try writeNew(bytes, to: path, sync: false)
+    }
+
+    private static func writeNew(_ bytes: [UInt8], to path: String, sync: Bool) throws {
         let fd = try retry("open", path) {
             open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
         }
         var closed = false
         defer { if !closed { close(fd) } }
         try writeAll(fd, bytes, path: path)
+        if sync { try retry("fsync", path) { fsync(fd) } }
         closed = true
         try retry("close", path) { close(fd) }
     }
