@@ -26,7 +26,7 @@ final class SoakTests: XCTestCase {
         var expected = Set<String>()
         // Enough files that the daemon, taking them in batches, is killed many times
         // before it is done.
-        let count = 1500
+        let count = 3000
         for i in 0..<count {
             let name = String(format: "f%03d", i)
             switch i % 10 {
@@ -49,7 +49,7 @@ final class SoakTests: XCTestCase {
         // Until nothing is left in the inbox or in flight in work/.
         while !(spool.files(in: "inbox").isEmpty && spool.files(in: "work/orders").isEmpty) && Date() < deadline {
             let daemon = try Edidrop.start(["--spool", spool.root, "run"], environment: ["EDIDROP_LOG_LEVEL": "error"])
-            let wait = Double(Int.random(in: 50...1200, using: &rng)) / 1000
+            let wait = Double(Int.random(in: 30...600, using: &rng)) / 1000
             Thread.sleep(forTimeInterval: wait)
             daemon.signal(SIGKILL)
             _ = try daemon.finish(timeout: 10)
