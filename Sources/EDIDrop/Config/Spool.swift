@@ -30,6 +30,10 @@ public struct Spool: Sendable {
     public let lockPath: String
     /// Folders that are `sftp://` addresses, by role ("inbox", "outbox", "from_warehouse", "to_shop").
     public let remote: [String: SFTPLocation]
+    /// `rejected` and `archive` as the ledger names them (relative to the root), for the
+    /// hot path of `resolve(relative:)`.
+    private let rejectedRelative: String
+    private let archiveRelative: String
     public var configurationPath: String { FileSystem.join(root, "edidrop.toml") }
 
     public init(root: String, configuration: SpoolConfiguration) {
@@ -53,6 +57,8 @@ public struct Spool: Sendable {
         work = resolve("work")
         ledgerPath = resolve("ledger.sqlite")
         lockPath = resolve(".edidrop.lock")
+        rejectedRelative = Spool.relativePath(rejected, root: absoluteRoot)
+        archiveRelative = Spool.relativePath(archive, root: absoluteRoot)
     }
 
     /// Loads `<root>/edidrop.toml` (defaults when absent).
@@ -106,6 +112,10 @@ public struct Spool: Sendable {
 
     /// A path relative to the spool root when it lies inside it, for the ledger and reports.
     public func relative(_ path: String) -> String {
+        Spool.relativePath(path, root: root)
+    }
+
+    static func relativePath(_ path: String, root: String) -> String {
         let prefix = root.hasSuffix("/") ? root : root + "/"
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }
@@ -113,7 +123,7 @@ public struct Spool: Sendable {
     public func resolve(relative path: String) -> String {
         // The destinations every file names (`rejected`, `archive/DAY`) are resolved on the
         // hot path; they need no clean-up beyond what the folders already had.
-        let rejectedName = relative(rejected), archiveName = relative(archive)
+        let rejectedName = rejectedRelative, archiveName = archiveRelative
         if path == rejectedName && !rejectedName.hasPrefix("/") { return rejected }
         if !archiveName.hasPrefix("/"), path.hasPrefix(archiveName + "/") {
             let day = path.dropFirst(archiveName.count + 1)

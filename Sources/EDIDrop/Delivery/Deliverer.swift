@@ -42,64 +42,51 @@ public struct Deliverer {
         // a time, so that the undelivered index (state, id) hands the rows over in order: with
         // both states in one query SQLite sorted every pending row for each page, which made
         // a file of a million orders quadratic.
-        var state = DeliveryState.delivering
-        var after: Int64 = 0
-        while true {
-            let page = try ledger.read { db in
-                try OutboxMessage.fetchAll(db.cachedStatement(sql: """
-                    SELECT * FROM outbox WHERE state != 'delivered' AND state = ? AND id > ?
-                      AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
-                      AND file_id BETWEEN ? AND ?
-                    ORDER BY id LIMIT ?
-                    """), arguments: [state, after, now, files?.lowerBound ?? 0, files?.upperBound ?? Int64.max, Self.batchSize])
-            }
-            guard let last = page.last?.id else {
-                if state == .delivering {
-                    state = .pending
-                    after = 0
-                    continue
+        for state in [DeliveryState.delivering, .pending] {
+            var after: Int64 = 0
+            while true {
+                let page = try ledger.read { db in
+                    try OutboxMessage.fetchAll(db.cachedStatement(sql: """
+                        SELECT * FROM outbox WHERE state != 'delivered' AND state = ? AND id > ?
+                          AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+                          AND file_id BETWEEN ? AND ?
+                        ORDER BY id LIMIT ?
+                        """), arguments: [state, after, now, files?.lowerBound ?? 0, files?.upperBound ?? Int64.max, Self.batchSize])
                 }
-                break
-            }
-            after = last
-            var batches: [DeliveryTarget: [OutboxMessage]] = [:]
-            for message in page {
-                // One failure in a folder (full, gone, read-only) will fail the rest there too:
-                // leave them for the next retry instead of hammering it.
-                if failedFolders.contains(message.target) || excluding.contains(message.id ?? -1) { continue }
-                // New messages for a local folder go out in batches; interrupted ones and remote
-                // folders one by one.
-                if message.state == .pending && spool.remoteLocation(for: message.target) == nil {
-                    batches[message.target, default: []].append(message)
-                    continue
+                guard let last = page.last?.id else { break }
+                after = last
+                var batches: [DeliveryTarget: [OutboxMessage]] = [:]
+                for message in page {
+                    // One failure in a folder (full, gone, read-only) will fail the rest there too:
+                    // leave them for the next retry instead of hammering it.
+                    if failedFolders.contains(message.target) || excluding.contains(message.id ?? -1) { continue }
+                    // New messages for a local folder go out in batches; interrupted ones and remote
+                    // folders one by one.
+                    if message.state == .pending && spool.remoteLocation(for: message.target) == nil {
+                        batches[message.target, default: []].append(message)
+                        continue
+                    }
+                    do {
+                        try deliver(message)
+                        summary.delivered += 1
+                    } catch {
+                        summary.failed += 1
+                        summary.failedIDs.insert(message.id ?? -1)
+                        failedFolders.insert(message.target)
+                        try recordFailure(message, error)
+                    }
                 }
-                do {
-                    try deliver(message)
-                    summary.delivered += 1
-                } catch {
-                    summary.failed += 1
-                    summary.failedIDs.insert(message.id ?? -1)
-                    failedFolders.insert(message.target)
-                    try recordFailure(message, error)
+                for target in DeliveryTarget.allCases {
+                    guard let batch = batches[target], !failedFolders.contains(target) else { continue }
+                    let outcome = try deliverBatch(batch, target: target)
+                    summary.delivered += outcome.delivered
+                    if let failed = outcome.failed {
+                        summary.failed += 1
+                        summary.failedIDs.insert(failed.id ?? -1)
+                        failedFolders.insert(target)
+                    }
                 }
-            }
-            for target in DeliveryTarget.allCases {
-                guard let batch = batches[target], !failedFolders.contains(target) else { continue }
-                let outcome = try deliverBatch(batch, target: target)
-                summary.delivered += outcome.delivered
-                if let failed = outcome.failed {
-                    summary.failed += 1
-                    summary.failedIDs.insert(failed.id ?? -1)
-                    failedFolders.insert(target)
-                }
-            }
-            if page.count < Self.batchSize {
-                if state == .delivering {
-                    state = .pending
-                    after = 0
-                    continue
-                }
-                break
+                if page.count < Self.batchSize { break }
             }
         }
         return summary

@@ -19,14 +19,7 @@ enum RejectsFile {
 
     /// The raw bytes of those lines, in the file's own encoding (BOM and line endings kept).
     static func bytes(original: String, detection: EncodingDetection, lines: Set<Int>) throws -> [UInt8] {
-        let source = try FileSource(path: original)
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
-            if n == 0 { break }
-            data.append(contentsOf: buffer[0..<n])
-        }
+        let data = try contents(of: original)
         // Lines end at LF, CRLF or a lone CR, as the reader counts them, in code units.
         let unit = detection.encoding == .utf16LE || detection.encoding == .utf16BE ? 2 : 1
         func codeUnit(_ i: Int) -> UInt16 {
@@ -63,14 +56,7 @@ enum RejectsFile {
     /// and the root's end tag (when the last order was sent, its line is added back).
     /// UTF-8 only (the caller checks), lines ending at LF.
     static func xmlBytes(original: String, ranges: [(first: Int, lastRow: Int)]) throws -> [UInt8] {
-        let source = try FileSource(path: original)
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
-            if n == 0 { break }
-            data.append(contentsOf: buffer[0..<n])
-        }
+        let data = try contents(of: original)
         var rows: [ArraySlice<UInt8>] = []
         var start = 0
         for (i, b) in data.enumerated() where b == 0x0A {
@@ -92,5 +78,19 @@ enum RejectsFile {
         var out: [UInt8] = []
         for (i, row) in rows.enumerated() where keep.contains(i + 1) { out.append(contentsOf: row) }
         return out
+    }
+
+    /// The whole original (rejects are built from the bytes of the rejected orders only,
+    /// but their lines are found by walking the file), read without following links.
+    private static func contents(of path: String) throws -> [UInt8] {
+        let source = try FileSource(path: path)
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+            if n == 0 { break }
+            data.append(contentsOf: buffer[0..<n])
+        }
+        return data
     }
 }
