@@ -29,10 +29,13 @@ public final class Ledger: @unchecked Sendable {
         self.path = path
     }
 
-    /// A throwaway in-memory ledger with the same schema, for `validate`, which must not
-    /// read or touch the real one but checks the same rules.
-    public init(inMemory: ()) throws {
-        writer = try DatabaseQueue()
+    /// A throwaway ledger with the same schema, for `validate`, which must not read or
+    /// touch the real one but checks the same rules. SQLite's private temporary database
+    /// (an empty file name): pages beyond its cache spill to an unnamed file that SQLite
+    /// deletes, so checking a gigabyte file does not hold every order in memory, as a
+    /// `:memory:` database would.
+    public init(scratch: ()) throws {
+        writer = try DatabaseQueue(path: "")
         try Ledger.migrator.migrate(writer)
         path = nil
     }

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 
 /// `edidrop validate`: the same reading and rules as `run`, on a file where it lies,
-/// against a throwaway in-memory ledger. Nothing on disk is read but the file, and
-/// nothing is written.
+/// against a throwaway ledger (SQLite's private temporary database, deleted when it
+/// closes). Nothing of the spool is read or written.
 public struct DryRun {
     public struct Result: Sendable {
         public var record: FileRecord
@@ -25,7 +25,7 @@ public struct DryRun {
         guard let status = try FileSystem.status(path) else {
             throw SystemError("lstat", path, errno: ENOENT)
         }
-        let ledger = try Ledger(inMemory: ())
+        let ledger = try Ledger(scratch: ())
         // A spool root that does not exist: name choices look at the disk and find nothing.
         let spool = Spool(root: "/nonexistent/edidrop-dry-run", configuration: configuration)
         let processor = Processor(spool: spool, ledger: ledger, schemas: schemas, clock: SystemClock(),
