@@ -79,6 +79,35 @@ final class LedgerTests: XCTestCase {
         XCTAssertTrue(json.contains("\"file\": \"orders-copy.csv\""), "the report keeps the name as received")
     }
 
+    /// Duplicates are looked up by the hash's first 12 hex digits; a file whose hash only
+    /// shares them is new, and the search goes past such rows to the real earlier copy.
+    func testContentHashesThatShareTheIndexedPrefixAreToldApart() throws {
+        let s = try Fixture.SpoolSetup()
+        let probe = s.folder.join("probe.csv")
+        Fixture.write(Fixture.validOrdersCSV, to: probe)
+        let sha = try FileIdentity.read(path: probe, fallbackEncoding: .windows1250).sha256
+        let lookalike = String(sha.prefix(12)) + String(repeating: sha.last == "0" ? "1" : "0", count: 52)
+        try s.ledger.write { db in
+            try db.execute(sql: """
+                INSERT INTO files (channel, name, work_name, size, sha256, state, dest_dir, stored_name, received_at, processed_at)
+                VALUES ('orders', 'lookalike.csv', 'lookalike.csv', 1, ?, 'rejected', 'rejected', 'lookalike.csv', 'x', 'x')
+                """, arguments: [lookalike])
+        }
+        s.drop(Fixture.validOrdersCSV, as: "orders.csv")
+        XCTAssertEqual(try s.engine.runOnce(settle: 0).accepted, 1, "a hash sharing only the prefix is not the same content")
+        s.drop(Fixture.validOrdersCSV, as: "orders-copy.csv")
+        XCTAssertEqual(try s.engine.runOnce(settle: 0).rejected, 1)
+        XCTAssertEqual(try s.ledger.fileRecord(id: 3)?.duplicateOf, 2, "the earlier copy, not the lookalike row before it")
+        XCTAssertEqual(try codes(s.ledger, fileID: 3), ["DUPLICATE_FILE@-"])
+
+        // The lookup is an index search, not a scan of every file ever received.
+        let plan = try s.ledger.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + Ledger.filesWithContentPrefixSQL,
+                             arguments: [String(sha.prefix(12))]).map { $0["detail"] as String }
+        }
+        XCTAssertTrue(plan.contains { $0.contains("USING INDEX files_sha256_prefix") }, "\(plan)")
+    }
+
     func testAnOrderIDSentBeforeIsADuplicateOrderWhicheverFileBringsIt() throws {
         let s = try Fixture.SpoolSetup()
         s.drop(Fixture.validOrdersCSV, as: "orders.csv")

@@ -135,10 +135,7 @@ public struct Processor {
         if identity.size == 0 {
             return try commitRejected(&record, db: db, [Diagnostic(.emptyFile, message: "the file is empty")])
         }
-        if let earlier = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, name FROM files WHERE sha256 = ? AND superseded = 0 ORDER BY id LIMIT 1"),
-                                          arguments: [identity.sha256]) {
-            let id: Int64 = earlier["id"]
-            let name: String = earlier["name"]
+        if let (id, name) = try Ledger.earliestFile(withContent: identity.sha256, db) {
             record.duplicateOf = id
             return try commitRejected(&record, db: db, [Diagnostic(.duplicateFile, message: "the same content was already received as file \(id) (\(name)); it is not processed again")])
         }
