@@ -91,7 +91,7 @@ public enum DocumentOpener {
                         identity: FileIdentity, meter: ReadMeter? = nil) -> Result<OpenedDocument, Diagnostic> {
         let sniffed = identity.encoding
         // First a schema-less look at the root element, to choose the schema.
-        guard let probeSource = try? FileSource(path: path) else {
+        guard let probeSource = try? FileSource(path: path, identity: identity) else {
             return .failure(Diagnostic(.unreadable, message: "the file could not be opened"))
         }
         let probe = XMLStreamReader(documentName: path, schema: nil) { try probeSource.read(into: $0) }
@@ -109,7 +109,7 @@ public enum DocumentOpener {
         }
         let encoding = xmlEncodingDescription(probe.encodingName, sniffed: sniffed)
         func reader(_ schema: XMLSchema?) -> XMLStreamReader? {
-            guard let source = try? FileSource(path: path, meter: meter) else { return nil }
+            guard let source = try? FileSource(path: path, identity: identity, meter: meter) else { return nil }
             return XMLStreamReader(documentName: path, schema: schema) { try source.read(into: $0) }
         }
         func opened(_ format: DocumentFormat, _ content: Content) -> Result<OpenedDocument, Diagnostic> {
@@ -192,7 +192,7 @@ public enum DocumentOpener {
 
     static func openCSV(path: String, identity: FileIdentity, channel: Channel,
                         configuration: SpoolConfiguration, meter: ReadMeter? = nil) -> Result<OpenedDocument, Diagnostic> {
-        guard let source = try? FileSource(path: path) else {
+        guard let source = try? FileSource(path: path, identity: identity) else {
             return .failure(Diagnostic(.unreadable, message: "the file could not be opened"))
         }
         // Read the header once to recognise the layout, then start again from the top
@@ -227,7 +227,7 @@ public enum DocumentOpener {
         }
         let names = CSVColumns(header: header).names
         func fresh() -> CSVReader<TranscodingSource<FileSource>>? {
-            guard let source = try? FileSource(path: path, meter: meter) else { return nil }
+            guard let source = try? FileSource(path: path, identity: identity, meter: meter) else { return nil }
             return CSVReader(source: TranscodingSource(base: source, detection: identity.encoding), delimiter: probe.delimiter)
         }
         func opened(_ format: DocumentFormat, _ content: (CSVReader<TranscodingSource<FileSource>>) -> OpenedDocument.Content)

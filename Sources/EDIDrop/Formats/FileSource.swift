@@ -5,20 +5,53 @@ import Glibc
 
 /// Reads a file in bounded chunks through one open descriptor (opened without following
 /// links), so that a reader never holds more than a chunk of it in memory.
+///
+/// A file small enough to have been read whole already (`FileIdentity.head` holds all of
+/// it) is served from those bytes instead: the same bytes that were hashed, and no
+/// second and third open, read and close per file, which for one-order files were a
+/// fifth of all system calls.
 public final class FileSource: ByteSource {
     private let fd: Int32
+    private let contents: [UInt8]?
+    private var offset = 0
     public let path: String
     private let meter: ReadMeter?
 
     public init(path: String, meter: ReadMeter? = nil) throws {
         self.path = path
         self.meter = meter
+        contents = nil
         fd = try FileSystem.openForReading(path)
     }
 
-    deinit { close(fd) }
+    /// The whole file, already in memory.
+    public init(path: String, contents: [UInt8], meter: ReadMeter? = nil) {
+        self.path = path
+        self.meter = meter
+        self.contents = contents
+        fd = -1
+    }
+
+    /// From memory when `identity` holds the whole file, else from the file.
+    public convenience init(path: String, identity: FileIdentity, meter: ReadMeter? = nil) throws {
+        if identity.holdsWholeFile {
+            self.init(path: path, contents: identity.head, meter: meter)
+        } else {
+            try self.init(path: path, meter: meter)
+        }
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if let contents {
+            let n = min(buffer.count, contents.count - offset)
+            guard n > 0 else { return 0 }
+            contents.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
+            offset += n
+            meter?.add(n)
+            return n
+        }
         while true {
             let n = Glibc.read(fd, buffer.baseAddress!, buffer.count)
             if n >= 0 {

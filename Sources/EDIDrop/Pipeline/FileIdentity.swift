@@ -8,6 +8,8 @@ public struct FileIdentity: Sendable {
     public var encoding: EncodingDetection
     /// Up to 4 KiB from the start of the file.
     public var head: [UInt8]
+    /// `head` is the whole file (it has at most 4 KiB).
+    public var holdsWholeFile: Bool { Int64(head.count) == size }
 
     public static func read(path: String, fallbackEncoding: TextEncoding) throws -> FileIdentity {
         let source = try FileSource(path: path)
