@@ -108,6 +108,34 @@ final class LedgerTests: XCTestCase {
         XCTAssertTrue(plan.contains { $0.contains("USING INDEX files_sha256_prefix") }, "\(plan)")
     }
 
+    /// A ledger written before the hash-prefix index (schema v3) is migrated when opened,
+    /// and the files it already holds are still found as duplicates.
+    func testALedgerFromBeforeTheHashPrefixIndexIsMigrated() throws {
+        let dir = FixtureFolder("edidrop-ledger")
+        let path = dir.join("ledger.sqlite")
+        let sha = String(repeating: "ab", count: 32)
+        func indexes(_ db: Database) throws -> [String] {
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'files' AND name LIKE 'files_sha%'")
+        }
+        do {
+            let old = try DatabaseQueue(path: path)
+            try Ledger.migrator.migrate(old, upTo: "v3-record-policy")
+            try old.write { db in
+                try db.execute(sql: """
+                    INSERT INTO files (channel, name, work_name, size, sha256, state, dest_dir, stored_name, received_at, processed_at)
+                    VALUES ('orders', 'old.csv', 'old.csv', 1, ?, 'accepted', 'archive/2026-01-02', 'old.csv', 'x', 'x')
+                    """, arguments: [sha])
+                XCTAssertEqual(try indexes(db), ["files_sha256"])
+            }
+        }
+        let ledger = try Ledger(path: path)
+        XCTAssertEqual(try ledger.read(indexes), ["files_sha256_prefix"])
+        let found = try ledger.read { db in try Ledger.earliestFile(withContent: sha, db) }
+        XCTAssertEqual(found?.id, 1)
+        XCTAssertEqual(found?.name, "old.csv")
+        XCTAssertNil(try ledger.read { db in try Ledger.earliestFile(withContent: String(sha.dropLast()) + "c", db) })
+    }
+
     func testAnOrderIDSentBeforeIsADuplicateOrderWhicheverFileBringsIt() throws {
         let s = try Fixture.SpoolSetup()
         s.drop(Fixture.validOrdersCSV, as: "orders.csv")
