@@ -32,6 +32,29 @@ final class LedgerIntegrityTests: XCTestCase {
         XCTAssertEqual(try spool.errorCodes("again.csv"), ["DUPLICATE_ORDER@2"])
     }
 
+    /// Files on disk are matched to the ledger one lookup at a time (not by loading the
+    /// ledger): delivered files and originals it knows pass, others are named.
+    func testDoctorNamesDeliveredFilesAndOriginalsTheLedgerDoesNotKnow() throws {
+        let spool = try TestSpool()
+        try spool.drop("a.csv", Fixtures.csv(["DN-1"]))
+        try spool.drop("b.csv", Fixtures.csv(["DN-2"]))
+        try spool.run(["run", "--once", "--settle", "0"])
+        XCTAssertEqual(try spool.run(["doctor"]).status, 0)
+
+        try "<x/>".write(toFile: spool.path("outbox/ORDER_BY-HAND.xml"), atomically: true, encoding: .utf8)
+        let archived = try XCTUnwrap(spool.files(in: "archive").first { $0.hasSuffix("b.csv") })
+        try FileManager.default.removeItem(atPath: spool.path("archive/\(archived)"))
+
+        let found = try spool.run(["doctor", "--json"])
+        XCTAssertEqual(found.status, 1)
+        let entries = (try JSONSerialization.jsonObject(with: Data(found.stdout.utf8))) as? [[String: Any]] ?? []
+        XCTAssertEqual(Set(entries.compactMap { $0["code"] as? String }), ["UNKNOWN_DELIVERED_FILE", "ORIGINAL_MISSING"], found.stdout)
+        let messages = entries.compactMap { $0["message"] as? String }
+        XCTAssertTrue(messages.contains { $0.contains("outbox/ORDER_BY-HAND.xml") }, "\(messages)")
+        XCTAssertFalse(messages.contains { $0.contains("ORDER_DN-1.xml") || $0.contains("ORDER_DN-2.xml") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.contains("(b.csv)") }, "\(messages)")
+    }
+
     func testBackupWhileRunningIsConsistent() throws {
         let spool = try TestSpool(configuration: "[intake]\npoll_interval = 0.1\nsettle = 0\n")
         let daemon = try Edidrop.start(["--spool", spool.root, "run"])

@@ -50,43 +50,50 @@ public struct Doctor {
 
         let archiver = Archiver(spool: spool, ledger: ledger, clock: clock, crash: .disarmed, logger: logger)
         let deliverer = Deliverer(spool: spool, ledger: ledger, clock: clock, crash: .disarmed, logger: logger)
-        let files = try ledger.read { db in try FileRecord.fetchAll(db, sql: "SELECT * FROM files ORDER BY id") }
-        var known = Set<String>()
+        // A page of files at a time: a ledger of a million files is never held in memory
+        // (it took 1.4 GB), and what is on disk is looked up through the ledger's indexes.
         var knownWork = Set<String>()
-
-        for file in files {
-            let dest = spool.resolve(relative: file.destDir)
-            known.insert(FileSystem.join(dest, file.storedName))
-            if file.archivedAt == nil {
-                knownWork.insert("\(file.channel.rawValue)/\(file.workName)")
-                var fixed = false
-                if repair {
-                    do { try archiver.archive(file); fixed = true } catch {
-                        add("ARCHIVE_FAILED", "file \(file.id!) (\(file.name)) could not be archived: \(error)")
-                    }
-                }
-                add("IN_FLIGHT", "file \(file.id!) (\(file.name)) is committed but not yet in \(file.destDir)/", repaired: fixed)
-                continue
+        var lastID: Int64 = 0
+        while true {
+            let page = try ledger.read { db in
+                try FileRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM files WHERE id > ? ORDER BY id LIMIT 1000"),
+                                        arguments: [lastID])
             }
-            if file.superseded { continue }
-            let original = FileSystem.join(dest, file.storedName)
-            if try FileSystem.status(original) == nil {
-                add("ORIGINAL_MISSING", "file \(file.id!) (\(file.name)): its original is no longer at \(file.destDir)/\(file.storedName)")
-                continue
-            }
-            if file.state == .rejected {
-                let reports = RejectionReport.fileSuffixes.map { FileSystem.join(dest, file.storedName + $0) }
-                if reports.contains(where: { !FileSystem.exists($0) }) {
+            guard let last = page.last?.id else { break }
+            lastID = last
+            for file in page {
+                let dest = spool.resolve(relative: file.destDir)
+                if file.archivedAt == nil {
+                    knownWork.insert("\(file.channel.rawValue)/\(file.workName)")
                     var fixed = false
                     if repair {
-                        let report = try RejectionReport.load(file, ledger: ledger, original: original)
-                        let l = spool.configuration.reportLanguage
-                        try FileSystem.writeDurably(Array(report.json().utf8), to: reports[0])
-                        try FileSystem.writeDurably(Array(report.text(language: l).utf8), to: reports[1])
-                        try FileSystem.writeDurably(Array(report.html(language: l).utf8), to: reports[2])
-                        fixed = true
+                        do { try archiver.archive(file); fixed = true } catch {
+                            add("ARCHIVE_FAILED", "file \(file.id!) (\(file.name)) could not be archived: \(error)")
+                        }
                     }
-                    add("REPORT_MISSING", "file \(file.id!) (\(file.name)): its report is missing from \(file.destDir)/", repaired: fixed)
+                    add("IN_FLIGHT", "file \(file.id!) (\(file.name)) is committed but not yet in \(file.destDir)/", repaired: fixed)
+                    continue
+                }
+                if file.superseded { continue }
+                let original = FileSystem.join(dest, file.storedName)
+                if try FileSystem.status(original) == nil {
+                    add("ORIGINAL_MISSING", "file \(file.id!) (\(file.name)): its original is no longer at \(file.destDir)/\(file.storedName)")
+                    continue
+                }
+                if file.state == .rejected {
+                    let reports = RejectionReport.fileSuffixes.map { FileSystem.join(dest, file.storedName + $0) }
+                    if reports.contains(where: { !FileSystem.exists($0) }) {
+                        var fixed = false
+                        if repair {
+                            let report = try RejectionReport.load(file, ledger: ledger, original: original)
+                            let l = spool.configuration.reportLanguage
+                            try FileSystem.writeDurably(Array(report.json().utf8), to: reports[0])
+                            try FileSystem.writeDurably(Array(report.text(language: l).utf8), to: reports[1])
+                            try FileSystem.writeDurably(Array(report.html(language: l).utf8), to: reports[2])
+                            fixed = true
+                        }
+                        add("REPORT_MISSING", "file \(file.id!) (\(file.name)): its report is missing from \(file.destDir)/", repaired: fixed)
+                    }
                 }
             }
         }
@@ -131,48 +138,62 @@ public struct Doctor {
         // Originals the ledger does not know: an older ledger was restored, or files were
         // copied in by hand. Adopting them records their orders as sent, so the same order
         // arriving again is a DUPLICATE_ORDER and nothing is delivered twice.
-        for (folder, channelGuess) in archivedOriginals() where !known.contains(folder) {
+        try forEachArchivedOriginal { path in
+            guard try !ledgerKnows(original: path) else { return }
             var fixed = false
             if repair {
-                do { try adopt(folder, channel: channelGuess); fixed = true } catch {
-                    add("ADOPT_FAILED", "\(spool.relative(folder)): \(error)")
+                do { try adopt(path, channel: channel(of: path)); fixed = true } catch {
+                    add("ADOPT_FAILED", "\(spool.relative(path)): \(error)")
                 }
             }
-            add("UNKNOWN_ORIGINAL", "\(spool.relative(folder)) is not in the ledger", repaired: fixed)
+            add("UNKNOWN_ORIGINAL", "\(spool.relative(path)) is not in the ledger", repaired: fixed)
         }
 
-        // Files in the outbox that no message accounts for.
-        let names = try ledger.read { db in
-            Set(try String.fetchAll(db, sql: "SELECT target || '/' || name FROM outbox"))
-        }
+        // Files in the outbox that no message accounts for (one indexed lookup each).
         for target in DeliveryTarget.allCases {
             let folder = spool.folder(for: target)
-            for name in (try? FileSystem.list(folder)) ?? [] where !name.hasPrefix(".") && !names.contains("\(target.rawValue)/\(name)") {
+            let unknown = try ledger.read { db in
+                try ((try? FileSystem.list(folder)) ?? []).filter { name in
+                    try !name.hasPrefix(".") && !Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE target = ? AND name = ?)"),
+                                                                arguments: [target.rawValue, name])!
+                }
+            }
+            for name in unknown {
                 add("UNKNOWN_DELIVERED_FILE", "\(spool.relative(folder))/\(name) was not delivered by this ledger (older ledger restored?)")
             }
         }
         return findings
     }
 
-    /// Every original under archive/ and rejected/, with the channel its content suggests.
-    private func archivedOriginals() -> [(String, Channel)] {
-        var out: [(String, Channel)] = []
+    /// Whether a file under archive/ or rejected/ is one the ledger put there (the unique
+    /// index on destination and stored name).
+    private func ledgerKnows(original path: String) throws -> Bool {
+        let destDir = spool.relative(FileSystem.parentPath(of: path)), name = FileSystem.fileName(of: path)
+        return try ledger.read { db in
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM files WHERE dest_dir = ? AND stored_name = ?)"),
+                              arguments: [destDir, name])!
+        }
+    }
+
+    /// Every original under archive/ and rejected/ (reports and hidden files left out), a
+    /// folder at a time.
+    private func forEachArchivedOriginal(_ body: (String) throws -> Void) throws {
         let reportSuffixes = RejectionReport.fileSuffixes + [".rejects.csv", ".rejects.xml"]
-        func visit(_ folder: String) {
+        func visit(_ folder: String) throws {
             for name in ((try? FileSystem.list(folder)) ?? []).sorted() {
                 let path = FileSystem.join(folder, name)
                 guard let st = try? FileSystem.status(path) else { continue }
-                if st.kind == .directory { visit(path); continue }
+                if st.kind == .directory { try visit(path); continue }
                 if name.hasPrefix(".") || reportSuffixes.contains(where: name.hasSuffix) { continue }
-                out.append((path, channel(of: path)))
+                try body(path)
             }
         }
-        visit(spool.archive)
-        visit(spool.rejected)
-        return out
+        try visit(spool.archive)
+        try visit(spool.rejected)
     }
 
-    /// Orders or warehouse? Decided by content, as for any input.
+    /// Orders or warehouse? Decided by content, as for any input; read only for the files
+    /// the ledger does not know.
     private func channel(of path: String) -> Channel {
         guard let identity = try? FileIdentity.read(path: path, fallbackEncoding: spool.configuration.intake.fallbackEncoding),
               case .success = DocumentOpener.open(path: path, identity: identity, channel: .orders, schemas: schemas, configuration: spool.configuration)
