@@ -136,6 +136,21 @@ final class LedgerTests: XCTestCase {
         XCTAssertNil(try ledger.read { db in try Ledger.earliestFile(withContent: String(sha.dropLast()) + "c", db) })
     }
 
+    /// `status` (and the web console, at every refresh) counts files by state from the
+    /// small index, not by reading every row; the stock-report check keeps its table scan.
+    func testCountingFilesByStateReadsOnlyItsIndex() throws {
+        let s = try Fixture.SpoolSetup()
+        let plan = { (sql: String) in
+            try s.ledger.read { db in try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String } }
+        }
+        let counting = try plan(Ledger.filesByStateSQL)
+        XCTAssertTrue(counting.contains { $0.contains("COVERING INDEX files_state") }, "\(counting)")
+        s.drop(Fixture.validOrdersCSV, as: "orders.csv")
+        s.drop("nonsense", as: "bad.csv")
+        XCTAssertEqual(try s.engine.runOnce(settle: 0).accepted, 1)
+        XCTAssertEqual(try s.ledger.status(spool: s.spool).filesByState, ["accepted": 1, "rejected": 1])
+    }
+
     func testAnOrderIDSentBeforeIsADuplicateOrderWhicheverFileBringsIt() throws {
         let s = try Fixture.SpoolSetup()
         s.drop(Fixture.validOrdersCSV, as: "orders.csv")
