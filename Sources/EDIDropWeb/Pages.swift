@@ -92,10 +92,7 @@ extension WebConsole {
 
     /// The newest accepted stock report, for the dashboard and /metrics.
     func lastStockReport() throws -> FileSummary? {
-        let stockFormats: Set<String> = [DocumentFormat.stockCSV.rawValue, DocumentFormat.stockXML.rawValue,
-                                         DocumentFormat.ublInventoryReport.rawValue]
-        return try ledger.files(state: .accepted, channel: .warehouse, limit: 5000)
-            .first { $0.record.format.map(stockFormats.contains) ?? false }
+        try ledger.lastStockReport()
     }
 
     // MARK: Files

@@ -151,6 +151,36 @@ final class LedgerTests: XCTestCase {
         XCTAssertEqual(try s.ledger.status(spool: s.spool).filesByState, ["accepted": 1, "rejected": 1])
     }
 
+    /// The last stock report, whichever of the three stock formats it came in, is found
+    /// through its own small index, not by reading files back from the newest.
+    func testTheLastStockReportIsFoundThroughItsIndexWhateverItsFormat() throws {
+        let s = try Fixture.SpoolSetup()
+        let plan = try s.ledger.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + Ledger.lastStockReportSQL).map { $0["detail"] as String }
+        }
+        XCTAssertTrue(plan.contains { $0.contains("INDEX files_stock_reports") }, "\(plan)")
+
+        let hourly = try SpoolConfiguration.parse("[expectations]\nstock_report_every = \"1h\"\n").expectations
+        let now = try XCTUnwrap(Timestamp.parse("2026-11-27T12:00:00Z"))
+        func file(_ name: String, format: String, state: String, at: String) throws {
+            try s.ledger.write { db in
+                try db.execute(sql: """
+                    INSERT INTO files (channel, name, work_name, size, format, state, dest_dir, stored_name, received_at, processed_at)
+                    VALUES ('warehouse', ?, ?, 1, ?, ?, 'archive/2026-11-27', ?, ?, ?)
+                    """, arguments: [name, name, format, state, name, at, at])
+            }
+        }
+        try file("orders.csv", format: "orders-csv", state: "accepted", at: "2026-11-27T08:00:00Z")
+        XCTAssertNil(try s.ledger.lastStockReport())
+        XCTAssertEqual(try s.ledger.overdue(hourly, now: now).map(\.kind), [.stockReport])
+
+        try file("inventory.xml", format: "ubl-inventory-report", state: "accepted", at: "2026-11-27T11:30:00Z")
+        try file("stock-bad.csv", format: "stock-csv", state: "rejected", at: "2026-11-27T11:45:00Z")
+        try file("ship.csv", format: "shipments-csv", state: "accepted", at: "2026-11-27T11:50:00Z")
+        XCTAssertEqual(try s.ledger.lastStockReport()?.record.name, "inventory.xml")
+        XCTAssertEqual(try s.ledger.overdue(hourly, now: now).map(\.kind), [], "a UBL inventory report is a stock report")
+    }
+
     func testAnOrderIDSentBeforeIsADuplicateOrderWhicheverFileBringsIt() throws {
         let s = try Fixture.SpoolSetup()
         s.drop(Fixture.validOrdersCSV, as: "orders.csv")

@@ -151,10 +151,8 @@ extension Ledger {
         try read { db in
             var out: [Overdue] = []
             if let every = expectations.stockReportEvery {
-                // `+state`: not through files_state, which would visit nearly every row
-                // by index; scanning the table is faster.
                 let last = try String.fetchOne(db, sql: """
-                    SELECT MAX(processed_at) FROM files WHERE +state = 'accepted' AND format IN ('stock-csv', 'stock-xml')
+                    SELECT MAX(processed_at) FROM files WHERE \(Self.isStockReportSQL) AND +state = 'accepted'
                     """)
                 let since = try last ?? String.fetchOne(db, sql: "SELECT MIN(received_at) FROM files")
                 if let since, let sinceDate = Timestamp.parse(since), now.timeIntervalSince(sinceDate) > every {

@@ -204,6 +204,13 @@ public final class Ledger: @unchecked Sendable {
             // are added in id order within a state, so keeping it costs little per file.
             try db.execute(sql: "CREATE INDEX files_state ON files(state)")
         }
+        migrator.registerMigration("v6-stock-reports") { db in
+            // The last stock report (dashboard, overdue check) was found by reading files
+            // back from the newest until one turned up: every row of a ledger that has
+            // none (1.2 s per dashboard on a million files). Only stock reports are in
+            // this index.
+            try db.execute(sql: "CREATE INDEX files_stock_reports ON files(id) WHERE \(Ledger.isStockReportSQL)")
+        }
         return migrator
     }
 }

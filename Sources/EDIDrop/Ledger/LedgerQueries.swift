@@ -148,6 +148,20 @@ extension Ledger {
         return nil
     }
 
+    /// A file that is a stock report, in the words of the `files_stock_reports` partial
+    /// index (SQLite uses that index only for this very condition). With `+state`, not
+    /// `state`, next to it: otherwise `files_state` looks cheaper to SQLite and nearly
+    /// every accepted file would be visited through it.
+    static let isStockReportSQL = "format IN ("
+        + [DocumentFormat.stockCSV, .stockXML, .ublInventoryReport].map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
+
+    static let lastStockReportSQL = "SELECT * FROM files WHERE \(isStockReportSQL) AND +state = 'accepted' ORDER BY id DESC LIMIT 1"
+
+    /// The newest stock report the warehouse sent that was accepted.
+    public func lastStockReport() throws -> FileSummary? {
+        try read { db in try FileRecord.fetchOne(db, sql: Self.lastStockReportSQL) }.map(FileSummary.init(record:))
+    }
+
     /// Through the `files_state` index alone (a covering scan), not the table.
     static let filesByStateSQL = "SELECT state, COUNT(*) AS n FROM files GROUP BY state"
 
