@@ -140,15 +140,21 @@ final class LedgerTests: XCTestCase {
     /// small index, not by reading every row; the stock-report check keeps its table scan.
     func testCountingFilesByStateReadsOnlyItsIndex() throws {
         let s = try Fixture.SpoolSetup()
-        let plan = { (sql: String) in
-            try s.ledger.read { db in try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String } }
+        let plan = { (sql: String, arguments: StatementArguments) in
+            try s.ledger.read { db in try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String } }
         }
-        let counting = try plan(Ledger.filesByStateSQL)
+        let counting = try plan(Ledger.filesByStateSQL, [])
         XCTAssertTrue(counting.contains { $0.contains("COVERING INDEX files_state") }, "\(counting)")
+        let listing = try plan(Ledger.filesSQL(byState: true, byChannel: false), ["rejected", 10])
+        XCTAssertTrue(listing.contains { $0.contains("INDEX files_state") } && !listing.contains { $0.contains("TEMP B-TREE") }, "\(listing)")
         s.drop(Fixture.validOrdersCSV, as: "orders.csv")
         s.drop("nonsense", as: "bad.csv")
         XCTAssertEqual(try s.engine.runOnce(settle: 0).accepted, 1)
         XCTAssertEqual(try s.ledger.status(spool: s.spool).filesByState, ["accepted": 1, "rejected": 1])
+        XCTAssertEqual(try s.ledger.files(state: .rejected).map(\.record.name), ["bad.csv"])
+        XCTAssertEqual(try s.ledger.files(state: .accepted, channel: .orders).map(\.record.name), ["orders.csv"])
+        XCTAssertEqual(try s.ledger.files(state: .accepted, channel: .warehouse).map(\.record.name), [])
+        XCTAssertEqual(try s.ledger.files(limit: 1).map(\.record.name), ["orders.csv"])
     }
 
     /// The last stock report, whichever of the three stock formats it came in, is found

@@ -238,12 +238,18 @@ extension Ledger {
 
     public func files(state: FileState? = nil, channel: Channel? = nil, limit: Int = 1000) throws -> [FileSummary] {
         try read { db in
-            try FileRecord.fetchAll(db, sql: """
-                SELECT * FROM files WHERE (? IS NULL OR state = ?) AND (? IS NULL OR channel = ?)
-                ORDER BY id DESC LIMIT ?
-                """, arguments: [state?.rawValue, state?.rawValue, channel?.rawValue, channel?.rawValue, limit])
+            try FileRecord.fetchAll(db, sql: Self.filesSQL(byState: state != nil, byChannel: channel != nil),
+                                    arguments: StatementArguments(([state?.rawValue, channel?.rawValue].compactMap { $0 } as [any DatabaseValueConvertible]) + [limit]))
                 .map(FileSummary.init(record:))
         }
+    }
+
+    /// Newest first. A state is looked up through `files_state` (newest first within it),
+    /// so listing the rejected files of a ledger that has few does not read every row.
+    static func filesSQL(byState: Bool, byChannel: Bool) -> String {
+        let conditions: [String] = (byState ? ["state = ?"] : []) + (byChannel ? ["channel = ?"] : [])
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return "SELECT * FROM files\(filter) ORDER BY id DESC LIMIT ?"
     }
 
     public func fileRecord(id: Int64) throws -> FileRecord? {
