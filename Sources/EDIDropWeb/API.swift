@@ -47,7 +47,7 @@ extension WebConsole {
     func metricsText() throws -> Rendered {
         let exposition = MetricsExposition(status: try ledger.status(spool: spool, now: clock.now()),
                                            recentFiles: try ledger.files(limit: MetricsExposition.histogramWindow),
-                                           lastStockReport: try lastStockReport())
+                                           lastStockReport: try ledger.lastStockReport())
         return Rendered(status: 200, contentType: MetricsExposition.contentType, body: exposition.render())
     }
 }

@@ -44,7 +44,7 @@ extension WebConsole {
         let now = clock.now()
         let s = try ledger.status(spool: spool, now: now)
         let recent = try ledger.files(limit: 10)
-        let lastStock = try lastStockReport()
+        let lastStock = try ledger.lastStockReport()
         var body: Markup = "<h1>Dashboard</h1>\n"
         if s.needsAttention {
             var items: [Markup] = s.overdue.map { o in
@@ -88,11 +88,6 @@ extension WebConsole {
         }
         body += "<h2>Latest files</h2>" + filesTable(recent, empty: "No files yet: drop order files into the inbox.")
         return page("Dashboard", .dashboard, refresh: true, body)
-    }
-
-    /// The newest accepted stock report, for the dashboard and /metrics.
-    func lastStockReport() throws -> FileSummary? {
-        try ledger.lastStockReport()
     }
 
     // MARK: Files

@@ -191,7 +191,7 @@ public final class Ledger: @unchecked Sendable {
             // random index page whatever its length, so every new file dirties one page
             // of this index; a third of the pages makes a large ledger's index mostly fit
             // the caches and splits rarer (issue 8: a ledger of a million files). The
-            // full hash is compared on the rows found (`Ledger.filesWithContent`).
+            // full hash is compared on the rows found (`Ledger.earliestFile(withContent:)`).
             try db.execute(sql: """
                 DROP INDEX files_sha256;
                 CREATE INDEX files_sha256_prefix ON files(substr(sha256, 1, 12));

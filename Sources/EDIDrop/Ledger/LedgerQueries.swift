@@ -238,8 +238,11 @@ extension Ledger {
 
     public func files(state: FileState? = nil, channel: Channel? = nil, limit: Int = 1000) throws -> [FileSummary] {
         try read { db in
-            try FileRecord.fetchAll(db, sql: Self.filesSQL(byState: state != nil, byChannel: channel != nil),
-                                    arguments: StatementArguments(([state?.rawValue, channel?.rawValue].compactMap { $0 } as [any DatabaseValueConvertible]) + [limit]))
+            var arguments: StatementArguments = []
+            if let state { arguments += [state.rawValue] }
+            if let channel { arguments += [channel.rawValue] }
+            arguments += [limit]
+            return try FileRecord.fetchAll(db, sql: Self.filesSQL(byState: state != nil, byChannel: channel != nil), arguments: arguments)
                 .map(FileSummary.init(record:))
         }
     }
