@@ -1,5 +1,5 @@
-// libFuzzer entry for the XML orders path: XMLStreamReader (libxml2's xmlTextReader with
-// the shipped orders schema) -> OrdersXMLReader -> OrderValidator.
+// libFuzzer entry for the XML orders path: XMLStreamReader (libxml2's SAX2 push parser with
+// the shipped orders schema plugged in) -> OrdersXMLReader -> OrderValidator.
 // Built and run by `scripts/fuzz xml [seconds]`.
 import XMLSupport
 
@@ -31,6 +31,15 @@ enum FuzzXML {
                       "XML events depend on read sizes:\n  whole:   \(probe.events)\n  chunked: \(probeChunked.events)")
         }
 
+        // Parsing on a thread of its own (as for files of 1 MiB and more) must change
+        // nothing at all: the same events and the same problems, in the same order.
+        let inline = events(bytes, schema: schemas.orders, chunked: true)
+        let concurrent = events(bytes, schema: schemas.orders, chunked: true, concurrent: true)
+        fuzzCheck(inline.failed == concurrent.failed && inline.problems == concurrent.problems,
+                  "XML problems differ when parsed concurrently:\n  inline:     \(inline.problems)\n  concurrent: \(concurrent.problems)")
+        fuzzCheck(inline.events == concurrent.events,
+                  "XML events differ when parsed concurrently:\n  inline:     \(inline.events)\n  concurrent: \(concurrent.events)")
+
         var source = ChunkedSource(bytes)
         let reader = XMLStreamReader(documentName: "fuzz.xml", schema: schemas.orders) { try source.read(into: $0) }
         var orders = OrdersXMLReader(reader: reader)
@@ -50,13 +59,14 @@ enum FuzzXML {
     struct Outcome {
         var failed: Bool
         var kinds: [XMLProblem.Kind]
+        var problems: [XMLProblem]
         var events: [String]
     }
 
-    static func events(_ bytes: [UInt8], schema: XMLSchema?, chunked: Bool) -> Outcome {
+    static func events(_ bytes: [UInt8], schema: XMLSchema?, chunked: Bool, concurrent: Bool = false) -> Outcome {
         var whole = BytesSource(bytes)
         var pieces = ChunkedSource(bytes)
-        let reader = XMLStreamReader(documentName: "fuzz.xml", schema: schema) { buffer in
+        let reader = XMLStreamReader(documentName: "fuzz.xml", schema: schema, concurrent: concurrent) { buffer in
             chunked ? try pieces.read(into: buffer) : try whole.read(into: buffer)
         }
         var list: [String] = []
@@ -80,6 +90,6 @@ enum FuzzXML {
         if !reader.failed {
             fuzzCheck(depth == 0, "the document ended with \(depth) elements open but no problem")
         }
-        return Outcome(failed: reader.failed, kinds: reader.problems.map(\.kind), events: list)
+        return Outcome(failed: reader.failed, kinds: reader.problems.map(\.kind), problems: reader.problems, events: list)
     }
 }

@@ -36,6 +36,35 @@ final class OrdersXMLReaderTests: XCTestCase {
 
     """
 
+    /// From 1 MiB on, DocumentOpener has the file parsed on a thread of its own; the
+    /// drafts and findings must be exactly those of reading it on one thread.
+    func testALargeFileParsedConcurrentlyGivesTheSameDraftsAndFindings() throws {
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<orders xmlns=\"urn:edidrop:orders:1\">\n"
+        var k = 0
+        while xml.utf8.count < 3 << 19 {
+            let quantity = k % 1500 == 7 ? "0" : "\(k % 9 + 1)"
+            xml += """
+                  <order id="BIG-\(k)" date="2026-11-27">
+                    <customer name="Zażółć Gęślą \(k)"/>
+                    <shipTo street="ul. Długa \(k)" city="Kraków" postcode="31-147" country="PL"/>
+                    <line sku="SKU-\(k)" quantity="\(quantity)" name="Kubek &amp; spodek"/>
+                  </order>
+
+                """
+            k += 1
+        }
+        xml += "</orders>\n"
+        let inline = readDrafts(xml)
+        let opened = try FormatsSupport.open(Array(xml.utf8), name: "big.xml").get()
+        XCTAssertGreaterThanOrEqual(Int64(xml.utf8.count), DocumentOpener.concurrentXMLParsing)
+        XCTAssertEqual(opened.drafts.count, k)
+        XCTAssertEqual(opened.drafts.map { "\($0)" }, inline.drafts.map { "\($0)" })
+        XCTAssertEqual(opened.findings, inline.findings)
+        XCTAssertEqual(opened.findings.count, (k + 1499 - 7) / 1500)
+        XCTAssertEqual(opened.findings.first?.code, .schema)
+        XCTAssertEqual(opened.findings.first?.line, 3 + 7 * 5 + 3)
+    }
+
     func testDraftsWithTheirLines() throws {
         let (drafts, findings) = readDrafts(twoOrders)
         XCTAssertEqual(findings, [])

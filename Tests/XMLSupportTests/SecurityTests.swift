@@ -35,9 +35,10 @@ final class SecurityTests: XCTestCase {
             """)
         XCTAssertFalse(r.everything.contains(firstLine))
         XCTAssertFalse(r.everything.contains("root:"))
-        // The DOCTYPE node is refused before any element is handed out.
+        // The declaration is refused where it stands, before any element is handed out.
         XCTAssertEqual(r.events.count, 0)
-        XCTAssertEqual(r.problems.first?.message, "document type declarations with entities are not allowed")
+        XCTAssertEqual(r.problems.first?.message, "line 2: document type declarations with entities are not allowed")
+        XCTAssertEqual(r.problems.first?.line, 2)
     }
 
     func testExternalEntityOverHTTP() {

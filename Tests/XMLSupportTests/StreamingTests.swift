@@ -11,6 +11,15 @@ final class StreamingTests: XCTestCase {
     }
 
     func testThirtyMegabytesStreamWithFlatMemory() {
+        streamThirtyMegabytes(concurrent: false)
+    }
+
+    /// The same with parsing on a thread of its own: the batches parsed ahead are bounded too.
+    func testThirtyMegabytesStreamWithFlatMemoryWhenParsedConcurrently() {
+        streamThirtyMegabytes(concurrent: true)
+    }
+
+    private func streamThirtyMegabytes(concurrent: Bool) {
         let header = Array("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<orders xmlns=\"urn:bulk\">\n".utf8)
         let record = Array("  <order id=\"123456\" status=\"open\"><qty>5</qty><note>bolts &amp; nuts, grade 8</note></order>\n".utf8)
         let footer = Array("</orders>\n".utf8)
@@ -24,7 +33,7 @@ final class StreamingTests: XCTestCase {
         let baseline = residentBytes()
         var peak = baseline
         var sinceSample = 0
-        let reader = XMLStreamReader(documentName: "bulk.xml", schema: nil) { buffer in
+        let reader = XMLStreamReader(documentName: "bulk.xml", schema: nil, concurrent: concurrent) { buffer in
             var written = 0
             while written < buffer.count && part < 3 {
                 let source = parts[part]
@@ -73,6 +82,6 @@ final class StreamingTests: XCTestCase {
         // A tree of this document would take hundreds of megabytes; the stream needs a
         // few buffers.
         XCTAssertLessThan(peak - baseline, 30 << 20, "memory grew by \((peak - baseline) >> 20) MB")
-        print("streamed \(records * record.count) bytes, resident memory grew by \((peak - baseline) >> 10) KB")
+        print("streamed \(records * record.count) bytes (concurrent: \(concurrent)), resident memory grew by \((peak - baseline) >> 10) KB")
     }
 }

@@ -44,9 +44,9 @@ struct ReadResult {
 }
 
 func readAll(_ bytes: [UInt8], schema: XMLSchema? = nil, maxDepth: Int = 256, maxProblems: Int = 1000,
-             chunk: Int = 4096) -> ReadResult {
+             chunk: Int = 4096, concurrent: Bool = false) -> ReadResult {
     let reader = XMLStreamReader(documentName: "test.xml", schema: schema, maxDepth: maxDepth,
-                                 maxProblems: maxProblems, read: byteSource(bytes, chunk: chunk))
+                                 maxProblems: maxProblems, concurrent: concurrent, read: byteSource(bytes, chunk: chunk))
     var events: [XMLEvent] = []
     while let event = reader.next() { events.append(event) }
     return ReadResult(events: events, problems: reader.problems, failed: reader.failed,
@@ -54,8 +54,9 @@ func readAll(_ bytes: [UInt8], schema: XMLSchema? = nil, maxDepth: Int = 256, ma
 }
 
 func readAll(_ text: String, schema: XMLSchema? = nil, maxDepth: Int = 256, maxProblems: Int = 1000,
-             chunk: Int = 4096) -> ReadResult {
-    readAll(Array(text.utf8), schema: schema, maxDepth: maxDepth, maxProblems: maxProblems, chunk: chunk)
+             chunk: Int = 4096, concurrent: Bool = false) -> ReadResult {
+    readAll(Array(text.utf8), schema: schema, maxDepth: maxDepth, maxProblems: maxProblems, chunk: chunk,
+            concurrent: concurrent)
 }
 
 func describe(_ r: ReadResult) -> String {

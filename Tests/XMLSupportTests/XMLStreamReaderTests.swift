@@ -54,6 +54,15 @@ final class XMLStreamReaderTests: XCTestCase {
         XCTAssertEqual(line, 2)
     }
 
+    func testAttributeValuesWithReferencesArriveDecoded() {
+        // libxml2 passes "&" on as the text "&#38;" when entities are not replaced; the
+        // reader must undo exactly that and nothing more ("&amp;#38;" stays "&#38;").
+        let r = readAll(#"<a v="x &amp; y &#38; z &#x26; &lt;b&gt; &amp;#38; &quot;q&quot;" w="&#233;&amp;"/>"#)
+        XCTAssertFalse(r.failed, describe(r))
+        XCTAssertEqual(r.starts.first?.attribute("v"), #"x & y & z & <b> &#38; "q""#)
+        XCTAssertEqual(r.starts.first?.attribute("w"), "é&")
+    }
+
     func testTextLineIsWhereTheTextBegins() {
         let r = readAll("<a>\n<b>first\nsecond\nthird</b>\n<c>\n  indented\n</c><d>one &amp; two\nthree</d>\n</a>")
         XCTAssertFalse(r.failed)
