@@ -437,9 +437,20 @@ final class ParseState {
         batch.records.append(.end(name: name(localName), namespace: name(uri), depth: depth))
     }
 
+    /// libxml2 refuses a text node larger than this when it builds a tree
+    /// (XML_MAX_TEXT_LENGTH, lifted only by XML_PARSE_HUGE); SAX hands text over in pieces
+    /// without that check, so the same limit applies here to what is joined, or one
+    /// endless text would grow memory with the file.
+    static let maxTextLength = 10_000_000
+
     func characters(_ bytes: UnsafePointer<xmlChar>?, _ length: Int32) {
         guard !fatal, let bytes, length > 0 else { return }
         let piece = UnsafeBufferPointer(start: bytes, count: Int(length))
+        if text.count + piece.count > Self.maxTextLength {
+            record(.make(.malformed, line: text.isEmpty ? currentLine : textLine,
+                         text: "a text of more than \(Self.maxTextLength) bytes in one piece"), fatal: true)
+            return
+        }
         if text.isEmpty {
             // The parser has moved past the piece when it reports it; counting back over
             // its line breaks gives the line the text begins on (a character reference

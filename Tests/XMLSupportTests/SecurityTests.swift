@@ -147,6 +147,24 @@ final class SecurityTests: XCTestCase {
         XCTAssertEqual(r.problems.first?.line, 1)
     }
 
+    /// SAX passes text on in pieces; joined without a limit, one endless text would grow
+    /// memory with the file.
+    func testTextLargerThanLibXML2sNodeLimitIsRefused() {
+        let limit = ParseState.maxTextLength
+        let doc = Array("<a>\n<b>".utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: limit + 1) + Array("</b></a>".utf8)
+        for concurrent in [false, true] {
+            let r = readAll(doc, chunk: 1 << 16, concurrent: concurrent)
+            XCTAssertTrue(r.failed)
+            XCTAssertEqual(r.problems, [XMLProblem(kind: .malformed, line: 2,
+                                                   message: "line 2: a text of more than \(limit) bytes in one piece")])
+            XCTAssertTrue(r.texts.isEmpty)
+        }
+        let fits = Array("<a>".utf8) + [UInt8](repeating: UInt8(ascii: "y"), count: limit) + Array("</a>".utf8)
+        let r = readAll(fits, chunk: 1 << 16)
+        XCTAssertFalse(r.failed, describe(r).suffix(300).description)
+        XCTAssertEqual(r.texts.first?.utf8.count, limit)
+    }
+
     func testCustomMaxDepth() {
         let three = "<a>\n<b>\n<c/>\n</b>\n</a>"
         XCTAssertFalse(readAll(three, maxDepth: 3).failed)
