@@ -24,6 +24,18 @@ enum LibXML2Setup {
         _ = prepared
         edidrop_xml_silence_generic_errors()
     }
+
+    /// Runs `body` with libxml2's structured error handler of this thread (a per-thread
+    /// global in libxml2) pointed at `handler`, and puts the previous one back after: some
+    /// errors reach only that handler, not the ones a context can be given.
+    static func withStructuredErrors<T>(to handler: xmlStructuredErrorFunc, context: UnsafeMutableRawPointer,
+                                        _ body: () -> T) -> T {
+        let savedHandler = __xmlStructuredError().pointee
+        let savedContext = __xmlStructuredErrorContext().pointee
+        xmlSetStructuredErrorFunc(context, handler)
+        defer { xmlSetStructuredErrorFunc(savedContext, savedHandler) }
+        return body()
+    }
 }
 
 /// Every file, URL or catalog lookup libxml2 would make for an external DTD, an external

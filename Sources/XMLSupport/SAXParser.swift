@@ -195,11 +195,7 @@ final class SAXParser {
     /// SAX handler's own `serror` would be handed the schema plug's data instead of ours).
     /// It is set for the duration of each libxml2 call and put back afterwards.
     private func withErrorsRouted<T>(_ body: () -> T) -> T {
-        let savedHandler = __xmlStructuredError().pointee
-        let savedContext = __xmlStructuredErrorContext().pointee
-        xmlSetStructuredErrorFunc(Unmanaged.passUnretained(state).toOpaque(), reportLibXML2Error)
-        defer { xmlSetStructuredErrorFunc(savedContext, savedHandler) }
-        return body()
+        LibXML2Setup.withStructuredErrors(to: reportLibXML2Error, context: Unmanaged.passUnretained(state).toOpaque(), body)
     }
 }
 
@@ -328,23 +324,21 @@ final class ParseState {
     private func name(_ pointer: UnsafePointer<xmlChar>?) -> Int32 {
         guard let pointer else { return -1 }
         // A document uses a handful of names over and over: a direct-mapped cache in front
-        // of the dictionary answers nearly every lookup without hashing.
-        // Names sit a few bytes apart in the dictionary's pool: Fibonacci hashing spreads them.
+        // of the dictionary answers nearly every lookup without hashing. Names sit a few
+        // bytes apart in libxml2's pool: Fibonacci hashing spreads them over the slots.
         let slot = Int(truncatingIfNeeded: (UInt64(UInt(bitPattern: pointer)) &* 0x9E37_79B9_7F4A_7C15) >> 56)
         if recentNames[slot].pointer == pointer { return recentNames[slot].number }
-        let number = numberOfName(pointer)
-        if number >= 0 && nameNumbers[pointer] == number { recentNames[slot] = (pointer, number) }
-        return number
-    }
-
-    private func numberOfName(_ pointer: UnsafePointer<xmlChar>) -> Int32 {
-        if let known = nameNumbers[pointer] { return known }
+        if let known = nameNumbers[pointer] {
+            recentNames[slot] = (pointer, known)
+            return known
+        }
         let number = namesSent
         namesSent += 1
         batch.names.append(String(cString: pointer))
         // Only what the dictionary owns is sure to stay put (and unchanged); checked once per name.
         if let dictionary = parser?.pointee.dict, xmlDictOwns(dictionary, pointer) == 1 {
             nameNumbers[pointer] = number
+            recentNames[slot] = (pointer, number)
         }
         return number
     }

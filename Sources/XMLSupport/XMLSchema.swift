@@ -26,11 +26,9 @@ public final class XMLSchema: @unchecked Sendable {
             // The XSD's own XML parse runs on an inner parser context that reports to the
             // thread's structured handler, not to the schema context; borrow that handler
             // for the duration so those errors get a line instead of going to stderr.
-            let savedHandler = __xmlStructuredError().pointee
-            let savedContext = __xmlStructuredErrorContext().pointee
-            xmlSetStructuredErrorFunc(context, collectSchemaError)
-            defer { xmlSetStructuredErrorFunc(savedContext, savedHandler) }
-            return xmlSchemaParse(parserContext)
+            return LibXML2Setup.withStructuredErrors(to: collectSchemaError, context: context) {
+                xmlSchemaParse(parserContext)
+            }
         }
 
         guard let compiled, collector.firstError == nil else {
