@@ -47,6 +47,17 @@ final class LedgerTests: XCTestCase {
         XCTAssertThrowsError(try readOnly.write { db in try db.execute(sql: "DELETE FROM files") })
     }
 
+    /// The writer keeps statement journals in memory (no spill files in /var/tmp for a
+    /// batch's set-based marks); readers, whose sorts can be as big as the ledger, do not.
+    func testOnlyTheWriterKeepsTemporaryDataInMemory() throws {
+        let dir = FixtureFolder("edidrop-ledger-temp")
+        let ledger = try Ledger(path: dir.join("ledger.sqlite"))
+        XCTAssertEqual(try ledger.write { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") }, 2)
+        XCTAssertEqual(try ledger.read { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") }, 0)
+        let scratch = try Ledger(scratch: ())
+        XCTAssertEqual(try scratch.write { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") }, 0)
+    }
+
     func testSameBytesAgainAreADuplicateFile() throws {
         let s = try Fixture.SpoolSetup()
         s.drop(Fixture.validOrdersCSV, as: "orders.csv")

@@ -32,6 +32,26 @@ final class LedgerIntegrityTests: XCTestCase {
         XCTAssertEqual(try spool.errorCodes("again.csv"), ["DUPLICATE_ORDER@2"])
     }
 
+    /// An original adopted by `doctor --repair` with more orders than one marking statement
+    /// takes (`Processor.adoptionChunk`, 1 000): every one of them counts as sent.
+    func testAdoptingAnOriginalWithThousandsOfOrdersMarksEveryOrderSent() throws {
+        let spool = try TestSpool()
+        try spool.drop("a.csv", Fixtures.csv(["AD-0"]))
+        try spool.run(["run", "--once", "--settle", "0"])
+        let day = try XCTUnwrap(spool.files(in: "archive").first.map { ($0 as NSString).deletingLastPathComponent })
+        let ids = (1...2_345).map { "AD-\($0)" }
+        try Fixtures.csv(ids).write(toFile: spool.path("archive/\(day)/by-hand.csv"), atomically: true, encoding: .utf8)
+        let repaired = try spool.run(["doctor", "--repair"])
+        XCTAssertEqual(repaired.status, 0, repaired.stdout)
+        try spool.run(["run", "--once", "--settle", "0"])
+        let outbox = spool.files(in: "outbox")
+        XCTAssertEqual(outbox.count, 1, "adopted orders were sent, first \(outbox.prefix(3))")
+        let waiting = try XCTUnwrap(spool.json(["orders", "list", "--status", "received", "--json"]) as? [Any])
+        XCTAssertEqual(waiting.count, 0, "orders of the adopted file still waiting to be sent")
+        let sent = try XCTUnwrap(spool.json(["orders", "list", "--status", "sent", "--json"]) as? [Any])
+        XCTAssertFalse(sent.isEmpty)
+    }
+
     /// Files on disk are matched to the ledger one lookup at a time (not by loading the
     /// ledger): delivered files and originals it knows pass, others are named.
     func testDoctorNamesDeliveredFilesAndOriginalsTheLedgerDoesNotKnow() throws {

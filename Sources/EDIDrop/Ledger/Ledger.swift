@@ -19,6 +19,14 @@ public final class Ledger: @unchecked Sendable {
             // FULL: a commit survives power loss, which the exactly-once promise needs.
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            // The writer keeps statement journals in memory. A statement that changes many
+            // rows in a transaction (the batch's "delivering"/"delivered" marks) journals
+            // every page it touches; past 64 KiB SQLite spilled that journal to a file in
+            // /var/tmp: 19-26 KB and a dozen writes per file processed, thrown away at the
+            // statement's end (measured with strace, issue 8). Every such statement is
+            // bounded (a delivery batch, `Processor.adoptionChunk`), so the journal is too.
+            // Readers keep temporary files: their sorts can be as big as the ledger.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA temp_store = MEMORY") }
         }
         if readOnly {
             writer = try DatabaseQueue(path: path, configuration: config)

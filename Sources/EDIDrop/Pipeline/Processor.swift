@@ -27,6 +27,9 @@ public struct Processor {
         public var storedName: String
     }
 
+    /// An adopted file's messages and orders are marked in statements of at most this many rows.
+    static let adoptionChunk = 1000
+
     /// At most this many findings are stored per file; the count covers them all.
     static let maxStoredFindings = 1000
 
@@ -549,11 +552,20 @@ public struct Processor {
     /// seen as pending by a delivery pass.
     private func adoptIfAsked(_ record: inout FileRecord, db: Database, now: String) throws {
         guard let adoption, let id = record.id else { return }
-        try db.execute(sql: """
-            UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = 'adopted: sent before the ledger was restored'
-            WHERE file_id = ?
-            """, arguments: [now, id])
-        try db.execute(sql: "UPDATE orders SET status = 'sent', sent_at = ? WHERE file_id = ? AND status = 'received'", arguments: [now, id])
+        // In chunks: the writer's statement journal is in memory (see `Ledger`), and a big
+        // file's messages in one statement would put all their pages there.
+        repeat {
+            try db.execute(sql: """
+                UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = 'adopted: sent before the ledger was restored'
+                WHERE id IN (SELECT id FROM outbox WHERE file_id = ? AND state != 'delivered' LIMIT ?)
+                """, arguments: [now, id, Self.adoptionChunk])
+        } while db.changesCount > 0
+        repeat {
+            try db.execute(sql: """
+                UPDATE orders SET status = 'sent', sent_at = ?
+                WHERE id IN (SELECT id FROM orders WHERE file_id = ? AND status = 'received' LIMIT ?)
+                """, arguments: [now, id, Self.adoptionChunk])
+        } while db.changesCount > 0
         record.destDir = adoption.destDir
         record.storedName = adoption.storedName
         record.archivedAt = now
