@@ -37,9 +37,11 @@ let package = Package(
         ),
         // Linux calls Swift's Glibc module does not import (renameat2, syncfs, statfs).
         .target(name: "CEDIDropSystem"),
+        // A bounded hand-over between two threads, for the big-file paths of both below.
+        .target(name: "HandOff"),
         .target(
             name: "XMLSupport",
-            dependencies: ["CLibXML2"],
+            dependencies: ["CLibXML2", "HandOff"],
             // libxml2's callbacks reach the parse state through a class, and Swift checks
             // every such access for overlap at run time: 11% of the parsing thread's time.
             // The debug build (the one the tests run) keeps the checks, so an overlapping
@@ -50,6 +52,7 @@ let package = Package(
             name: "EDIDrop",
             dependencies: [
                 "XMLSupport",
+                "HandOff",
                 "SFTPSupport",
                 "CEDIDropSystem",
                 .product(name: "Logging", package: "swift-log"),

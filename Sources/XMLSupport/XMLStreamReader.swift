@@ -1,4 +1,5 @@
 import Foundation
+import HandOff
 
 /// Reads an XML document as a stream of events, optionally validating it against an
 /// `XMLSchema` on the way.
@@ -26,7 +27,7 @@ public final class XMLStreamReader {
     private let maxProblems: Int
     private let parser: SAXParser
     private let concurrent: Bool
-    private var handOff: BatchHandOff?
+    private var handOff: ReadAhead<EventBatch>?
     private var started = false
     private var ended = false
 
@@ -57,7 +58,7 @@ public final class XMLStreamReader {
     }
 
     deinit {
-        handOff?.stop()
+        handOff?.close()
     }
 
     // In document order, at most `maxProblems` of them in `problems`; when the cap is
@@ -86,9 +87,15 @@ public final class XMLStreamReader {
         guard concurrent else { return parser.nextBatch() }
         if !started {
             started = true
-            handOff = BatchHandOff(parser: parser)
+            // Batches parsed ahead: enough to keep both threads busy, few enough to keep memory flat.
+            handOff = ReadAhead(capacity: 4, threadName: "edidrop-xml-parse") { [parser] ahead in
+                while true {
+                    let batch = parser.nextBatch()
+                    if !ahead.put(batch) || batch.isLast { return }
+                }
+            }
         }
-        return handOff!.take()
+        return handOff?.take() ?? EventBatch(isLast: true)
     }
 
     private func take(_ next: EventBatch) {
@@ -109,7 +116,7 @@ public final class XMLStreamReader {
         }
         if batch.isLast {
             ended = true
-            handOff?.stop()
+            handOff?.close()
             handOff = nil
         }
     }
@@ -140,61 +147,5 @@ public final class XMLStreamReader {
 
     private func text(_ range: Range<Int>) -> String {
         batch.bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
-    }
-}
-
-/// Runs a `SAXParser` on a thread of its own, a few batches ahead of the reader.
-private final class BatchHandOff: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var queue: [EventBatch] = []
-    private var stopped = false
-    private var running = true
-    /// Batches parsed ahead: enough to keep both threads busy, few enough to keep memory flat.
-    private static let capacity = 4
-
-    init(parser: SAXParser) {
-        let thread = Thread { [self] in
-            while true {
-                let batch = parser.nextBatch()
-                if !put(batch) || batch.isLast { break }
-            }
-            condition.lock()
-            running = false
-            condition.broadcast()
-            condition.unlock()
-        }
-        thread.name = "edidrop-xml-parse"
-        thread.start()
-    }
-
-    /// False when the reader has stopped listening.
-    private func put(_ batch: EventBatch) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.count >= Self.capacity && !stopped { condition.wait() }
-        if stopped { return false }
-        queue.append(batch)
-        condition.broadcast()
-        return true
-    }
-
-    func take() -> EventBatch {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.isEmpty && running { condition.wait() }
-        if queue.isEmpty { return EventBatch(isLast: true) }
-        let batch = queue.removeFirst()
-        condition.broadcast()
-        return batch
-    }
-
-    /// Tells the parsing thread to stop and waits until it has: after this, nothing
-    /// touches the parser or the `read` closure any more.
-    func stop() {
-        condition.lock()
-        defer { condition.unlock() }
-        stopped = true
-        condition.broadcast()
-        while running { condition.wait() }
     }
 }

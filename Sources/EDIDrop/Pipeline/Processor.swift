@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HandOff
 import Logging
 import XMLSupport
 

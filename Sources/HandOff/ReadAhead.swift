@@ -1,13 +1,14 @@
 import Foundation
 
-/// A bounded hand-over from one producing thread to one consumer: the producer reads,
-/// checks and renders the records of a big file while the consumer writes them to the
-/// ledger, so that the two halves of the work use both cores. At most `capacity` items
-/// wait, so memory stays flat whatever the size of the file.
+/// A bounded hand-over from one producing thread to one consumer, so that the two halves
+/// of a big file's work use both cores: the producer reads, checks and renders records
+/// while the consumer writes them to the ledger (`Processor`), or parses and validates
+/// XML while the consumer turns it into events (`XMLStreamReader`). At most `capacity`
+/// items wait, so memory stays flat whatever the size of the file.
 ///
-/// Written here with NSCondition rather than with Swift concurrency: the consumer runs
-/// inside a synchronous SQLite transaction (GRDB's write closure) that must not suspend.
-final class ReadAhead<Item>: @unchecked Sendable {
+/// Written here with NSCondition rather than with Swift concurrency: the consumers run
+/// inside synchronous code (GRDB's write closure, a pull-style reader) that must not suspend.
+public final class ReadAhead<Item>: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Item?] = []
     private var head = 0
@@ -18,7 +19,8 @@ final class ReadAhead<Item>: @unchecked Sendable {
 
     /// Starts `produce` on a thread of its own. It calls `put` for each item and returns
     /// when it has nothing more (or when `put` says the consumer gave up).
-    init(capacity: Int, _ produce: @escaping @Sendable (ReadAhead<Item>) -> Void) {
+    public init(capacity: Int, threadName: String = "edidrop-read-ahead",
+                _ produce: @escaping @Sendable (ReadAhead<Item>) -> Void) {
         queue = Array(repeating: nil, count: max(1, capacity))
         let thread = Thread { [self] in
             produce(self)
@@ -28,12 +30,12 @@ final class ReadAhead<Item>: @unchecked Sendable {
             condition.unlock()
             done.signal()
         }
-        thread.name = "edidrop-read-ahead"
+        thread.name = threadName
         thread.start()
     }
 
     /// Hands an item over, waiting while the queue is full. False: the consumer stopped.
-    func put(_ item: Item) -> Bool {
+    public func put(_ item: Item) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while count == queue.count && !cancelled { condition.wait() }
@@ -45,7 +47,7 @@ final class ReadAhead<Item>: @unchecked Sendable {
     }
 
     /// The next item, waiting for it; nil once the producer has finished and all is taken.
-    func take() -> Item? {
+    public func take() -> Item? {
         condition.lock()
         defer { condition.unlock() }
         while count == 0 && !finished { condition.wait() }
@@ -59,8 +61,8 @@ final class ReadAhead<Item>: @unchecked Sendable {
     }
 
     /// Stops the producer (if it still runs) and waits until its thread is done; called
-    /// by the consumer on every way out, errors included.
-    func close() {
+    /// by the consumer on every way out, errors included, and only once.
+    public func close() {
         condition.lock()
         cancelled = true
         condition.broadcast()
