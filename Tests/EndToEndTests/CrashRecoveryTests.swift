@@ -41,6 +41,37 @@ final class CrashRecoveryTests: XCTestCase {
         print("crash matrix:\n  " + tried.joined(separator: "\n  "))
     }
 
+    /// A batch big enough that its originals move to the archive on a thread of their own
+    /// while its messages are delivered (`Engine.concurrentArchiveMinimum`): a kill at any
+    /// point, on either thread and in the middle of the batch, loses and repeats nothing.
+    func testCrashAtEveryPointInABatchWhoseArchiveMovesOverlapItsDeliveries() throws {
+        let count = 24
+        XCTAssertGreaterThanOrEqual(count - 1, Engine.concurrentArchiveMinimum, "the batch must take the concurrent path")
+        let names = (1...count).map { String(format: "m%02d.csv", $0) }
+        let valid = (1..<count).map { "M-\($0)" }
+        for point in CrashPoint.allCases where point != .duringRecovery {
+            for hit in [1, 13] {
+                let spec = "\(point.rawValue)#\(hit)"
+                let spool = try TestSpool()
+                for (name, id) in zip(names, valid) { try spool.drop(name, Fixtures.csv([id])) }
+                try spool.drop(names[count - 1], Fixtures.csvHeader + Fixtures.csvRow("M-BAD", quantity: "0"))
+                let crashed = try spool.run(["run", "--once", "--settle", "0"],
+                                            environment: [CrashSwitch.environmentVariable: spec])
+                // Marking and the folder fsync happen once per batch, everything else per file.
+                if hit == 1 || !Self.oncePerBatch.contains(point) {
+                    XCTAssertTrue(crashed.killedBySignal && crashed.status == SIGKILL,
+                                  "\(spec) should be reached and kill the process (status \(crashed.status), \(crashed.stderr))")
+                }
+                let again = try spool.run(["run", "--once", "--settle", "0"])
+                XCTAssertEqual(again.status, 0, "restart after \(spec): \(again.stderr)")
+                try spool.assertInvariants(inputs: names, orders: Set(valid))
+                XCTAssertEqual(try spool.errorCodes(names[count - 1]), ["INVALID_QUANTITY@2"], "after \(spec)")
+            }
+        }
+    }
+
+    private static let oncePerBatch: Set<CrashPoint> = [.afterMarkDelivering, .beforeFolderSync, .afterMarkDelivered]
+
     /// Recovery itself can be interrupted and must still converge.
     func testCrashDuringRecoveryThenRestart() throws {
         let spool = try prepare()

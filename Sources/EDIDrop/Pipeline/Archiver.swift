@@ -22,17 +22,30 @@ public struct Archiver {
     /// it is returned with its error and stays unarchived in the ledger for a later pass.
     /// A ledger failure throws.
     public func archive(batch files: [FileRecord]) throws -> [(file: FileRecord, error: Error)] {
+        try record(move(batch: files))
+    }
+
+    /// The part of archiving a batch that touches only folders, for a thread of its own.
+    struct Moves: @unchecked Sendable {
+        /// Moved and durable in their destination, with the names they got there.
         var moved: [FileRecord] = []
         var failures: [(file: FileRecord, error: Error)] = []
+    }
+
+    /// The first half of `archive(batch:)`: every move, then one fsync per folder involved.
+    /// Nothing is recorded; what was moved but not recorded (a crash in between) is found
+    /// in its destination and recorded by the next pass, as after any crash.
+    func move(batch files: [FileRecord]) -> Moves {
+        var result = Moves()
         var folders: [String] = []
         for file in files {
             guard file.id != nil, file.archivedAt == nil else { continue }
             do {
                 let (placed, touched) = try place(file)
-                moved.append(placed)
+                result.moved.append(placed)
                 for f in touched where !folders.contains(f) { folders.append(f) }
             } catch {
-                failures.append((file, error))
+                result.failures.append((file, error))
             }
         }
         do {
@@ -40,9 +53,17 @@ public struct Archiver {
         } catch {
             // Not known to be durable: none of them is recorded; a later pass finds each
             // one in its destination and records it then.
-            return failures + moved.map { ($0, error) }
+            result.failures += result.moved.map { ($0, error) }
+            result.moved = []
         }
-        guard !moved.isEmpty else { return failures }
+        return result
+    }
+
+    /// The second half: one ledger transaction records every move. Returns the files that
+    /// could not be moved, with their errors; a ledger failure throws.
+    func record(_ moves: Moves) throws -> [(file: FileRecord, error: Error)] {
+        let moved = moves.moved
+        guard !moved.isEmpty else { return moves.failures }
         for _ in moved { crash.reached(.afterArchive) }
         let now = Timestamp.iso(clock.now())
         try ledger.write { db in
@@ -57,7 +78,7 @@ public struct Archiver {
                 "file.id": "\(file.id!)", "file.name": "\(file.name)", "to": "\(file.destDir)/\(file.storedName)",
             ])
         }
-        return failures
+        return moves.failures
     }
 
     /// Puts one original (and its reports) in its destination; returns the record with the

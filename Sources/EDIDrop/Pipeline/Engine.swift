@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HandOff
 import Logging
 import SFTPSupport
 
@@ -167,7 +168,7 @@ public final class Engine {
     /// does not wait behind (or hold back) many others.
     static let batchBytes: Int64 = 16 << 20
 
-    /// Claimed files → one commit → deliveries → archive moves, for a batch. Every step is
+    /// Claimed files → one commit → deliveries and archive moves, for a batch. Every step is
     /// the protocol's, with its durability work shared by the batch: one ledger commit,
     /// one syncfs for the outgoing files, one fsync per folder.
     func handle(batch claimed: [ClaimedFile], summary: inout RunSummary) throws {
@@ -182,22 +183,38 @@ public final class Engine {
             ])
             removeCopiedSource(record)
         }
+        // Archiving needs only the commit, not the deliveries (recovery finishes each on its
+        // own), and the two touch different folders: in a batch of some size the originals
+        // move on a thread of their own while the messages are delivered, and the moves are
+        // recorded after the deliveries, in the ledger's one writer. Should a delivery fail
+        // with a ledger error, the moves are waited for and left unrecorded, as after a crash.
+        let moving = records.count >= Self.concurrentArchiveMinimum
+            ? ReadAhead<Archiver.Moves>(capacity: 1, threadName: "edidrop-archive") { [archiver] ahead in
+                _ = ahead.put(archiver.move(batch: records))
+            }
+            : nil
+        defer { moving?.close() }
         if let first = records.first?.id, let last = records.last?.id {
             let d = try deliverer.deliverDue(files: first...last, excluding: summary.failedMessages)
             summary.delivered += d.delivered
             summary.deliveryFailures += d.failed
             summary.failedMessages.formUnion(d.failedIDs)
         }
-        archive(records, summary: &summary)
+        archive(records, moved: moving?.take(), summary: &summary)
     }
+
+    /// From this many files a batch's archive moves overlap its deliveries (see `handle`);
+    /// for fewer, a thread costs more than it saves.
+    public static let concurrentArchiveMinimum = 16
 
     /// Archives committed files. A folder that is full, read-only or gone does not stop
     /// anything else: the file waits, committed, in work/, and is archived by a later pass.
-    /// A ledger failure still stops processing. Returns how many were archived.
+    /// A ledger failure still stops processing. Returns how many were archived. `moved`:
+    /// the moves, already made (by `handle`); nil to make them here.
     @discardableResult
-    private func archive(_ files: [FileRecord], summary: inout RunSummary) -> Int {
+    private func archive(_ files: [FileRecord], moved: Archiver.Moves? = nil, summary: inout RunSummary) -> Int {
         do {
-            let failures = try archiver.archive(batch: files)
+            let failures = try archiver.record(moved ?? archiver.move(batch: files))
             for (file, error) in failures {
                 summary.archiveFailures += 1
                 logger.warning("archiving failed; will retry", metadata: ["file.id": "\(file.id ?? 0)", "file.name": "\(file.name)", "error": "\(error)"])
