@@ -45,23 +45,31 @@ final class CrashRecoveryTests: XCTestCase {
     /// while its messages are delivered (`Engine.concurrentArchiveMinimum`): a kill at any
     /// point, on either thread and in the middle of the batch, loses and repeats nothing.
     func testCrashAtEveryPointInABatchWhoseArchiveMovesOverlapItsDeliveries() throws {
-        let count = 24
-        XCTAssertGreaterThanOrEqual(count - 1, Engine.concurrentArchiveMinimum, "the batch must take the concurrent path")
-        let names = (1...count).map { String(format: "m%02d.csv", $0) }
+        XCTAssertGreaterThanOrEqual(23, Engine.concurrentArchiveMinimum, "the batch must take the concurrent path")
+        try crashAtEveryPoint(files: 24, hits: { Self.oncePerBatch.contains($0) ? [1] : [1, 13] })
+    }
+
+    /// More files than one batch (256): kills land in the second batch, with the first
+    /// one committed, delivered and archived.
+    func testCrashAtEveryPointInTheSecondBatch() throws {
+        try crashAtEveryPoint(files: 300, hits: { Self.oncePerBatch.contains($0) ? [2] : [290] })
+    }
+
+    /// Drops `files` one-order files (the last one invalid), kills `run --once` at each
+    /// point on each of its hits, restarts it and checks the invariants.
+    private func crashAtEveryPoint(files count: Int, hits: (CrashPoint) -> [Int]) throws {
+        let names = (1...count).map { String(format: "m%03d.csv", $0) }
         let valid = (1..<count).map { "M-\($0)" }
         for point in CrashPoint.allCases where point != .duringRecovery {
-            for hit in [1, 13] {
+            for hit in hits(point) {
                 let spec = "\(point.rawValue)#\(hit)"
                 let spool = try TestSpool()
                 for (name, id) in zip(names, valid) { try spool.drop(name, Fixtures.csv([id])) }
                 try spool.drop(names[count - 1], Fixtures.csvHeader + Fixtures.csvRow("M-BAD", quantity: "0"))
                 let crashed = try spool.run(["run", "--once", "--settle", "0"],
                                             environment: [CrashSwitch.environmentVariable: spec])
-                // Marking and the folder fsync happen once per batch, everything else per file.
-                if hit == 1 || !Self.oncePerBatch.contains(point) {
-                    XCTAssertTrue(crashed.killedBySignal && crashed.status == SIGKILL,
-                                  "\(spec) should be reached and kill the process (status \(crashed.status), \(crashed.stderr))")
-                }
+                XCTAssertTrue(crashed.killedBySignal && crashed.status == SIGKILL,
+                              "\(spec) should be reached and kill the process (status \(crashed.status), \(crashed.stderr))")
                 let again = try spool.run(["run", "--once", "--settle", "0"])
                 XCTAssertEqual(again.status, 0, "restart after \(spec): \(again.stderr)")
                 try spool.assertInvariants(inputs: names, orders: Set(valid))
@@ -70,6 +78,7 @@ final class CrashRecoveryTests: XCTestCase {
         }
     }
 
+    /// Marking and the folder fsync happen once per batch and folder, everything else per file.
     private static let oncePerBatch: Set<CrashPoint> = [.afterMarkDelivering, .beforeFolderSync, .afterMarkDelivered]
 
     /// Recovery itself can be interrupted and must still converge.
