@@ -214,7 +214,7 @@ public final class Engine {
     @discardableResult
     private func archive(_ files: [FileRecord], moved: Archiver.Moves? = nil, summary: inout RunSummary) -> Int {
         do {
-            let failures = try archiver.record(moved ?? archiver.move(batch: files))
+            let failures = try moved.map { try archiver.record($0) } ?? archiver.archive(batch: files)
             for (file, error) in failures {
                 summary.archiveFailures += 1
                 logger.warning("archiving failed; will retry", metadata: ["file.id": "\(file.id ?? 0)", "file.name": "\(file.name)", "error": "\(error)"])
