@@ -5,6 +5,7 @@ import Foundation
 extension Edidrop {
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Counts per state, pending deliveries, last activity, problems and what is overdue.",
             discussion: "With --check: exit 1 when anything is overdue, stuck or broken (for cron or monitoring).")
         @OptionGroup var globals: GlobalOptions
@@ -35,7 +36,7 @@ extension Edidrop {
     }
 
     struct Files: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The ledger's files, newest first.")
+        static let configuration = CommandConfiguration(commandName: "files", abstract: "The ledger's files, newest first.")
         @OptionGroup var globals: GlobalOptions
         @Option(help: "Only files in this state: accepted or rejected.") var state: String?
         @Option(help: "At most this many, newest first (0: all of them).") var limit: Int = 1000
@@ -58,7 +59,7 @@ extension Edidrop {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One file's history: states with times, documents, deliveries, errors.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "One file's history: states with times, documents, deliveries, errors.")
         @OptionGroup var globals: GlobalOptions
         @Argument(help: "The file's ledger id.") var id: Int64
         @Flag(help: "Print one JSON document.") var json = false
@@ -105,7 +106,7 @@ extension Edidrop {
     }
 
     struct Rejected: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Rejected files and their reports.", subcommands: [List.self, ShowReport.self], defaultSubcommand: List.self)
+        static let configuration = CommandConfiguration(commandName: "rejected", abstract: "Rejected files and their reports.", subcommands: [List.self, ShowReport.self], defaultSubcommand: List.self)
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(commandName: "list", abstract: "List rejected files, newest first.")
@@ -143,7 +144,7 @@ extension Edidrop {
     }
 
     struct Orders: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Orders and their journey to the warehouse and the customer.",
+        static let configuration = CommandConfiguration(commandName: "orders", abstract: "Orders and their journey to the warehouse and the customer.",
                                                         subcommands: [List.self, ShowOrder.self], defaultSubcommand: List.self)
 
         struct List: ParsableCommand {
@@ -199,7 +200,7 @@ extension Edidrop {
     }
 
     struct Stock: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Current stock per SKU, as the warehouse last reported it.")
+        static let configuration = CommandConfiguration(commandName: "stock", abstract: "Current stock per SKU, as the warehouse last reported it.")
         @OptionGroup var globals: GlobalOptions
         @Flag(help: "Print one JSON document.") var json = false
 
@@ -216,7 +217,7 @@ extension Edidrop {
     }
 
     struct Retry: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Hand a rejected file back to its input folder to be taken again.")
+        static let configuration = CommandConfiguration(commandName: "retry", abstract: "Hand a rejected file back to its input folder to be taken again.")
         @OptionGroup var globals: GlobalOptions
         @Argument(help: "The rejected file's ledger id.") var id: Int64
 

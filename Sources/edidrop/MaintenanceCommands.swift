@@ -5,6 +5,7 @@ import Foundation
 extension Edidrop {
     struct Doctor: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "doctor",
             abstract: "Check the ledger against the folders; with --repair, fix what is safe to fix.",
             discussion: "Exit status: 0 nothing found (or everything found was repaired), 1 something needs a person.")
         @OptionGroup var globals: GlobalOptions
@@ -32,6 +33,7 @@ extension Edidrop {
 
     struct Restore: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "restore",
             abstract: "Put a ledger backup in place, keeping the exactly-once promise (see README: Restoring a backup).")
         @OptionGroup var globals: GlobalOptions
         @Argument(help: "A file written by `edidrop backup`.") var backup: String
@@ -55,7 +57,7 @@ extension Edidrop {
     }
 
     struct Release: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Decide about messages held after a restore: send them, or record them as delivered.")
+        static let configuration = CommandConfiguration(commandName: "release", abstract: "Decide about messages held after a restore: send them, or record them as delivered.")
         @OptionGroup var globals: GlobalOptions
         @Flag(help: "Record them as delivered without sending (the warehouse has them).") var asDelivered = false
         @Argument(help: "Message ids (from `edidrop show`); all held messages when none are given.") var ids: [Int64] = []

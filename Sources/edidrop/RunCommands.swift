@@ -5,7 +5,7 @@ import Logging
 
 extension Edidrop {
     struct Init: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create the spool folders and a commented edidrop.toml.")
+        static let configuration = CommandConfiguration(commandName: "init", abstract: "Create the spool folders and a commented edidrop.toml.")
         @OptionGroup var globals: GlobalOptions
 
         func run() throws {
@@ -22,6 +22,7 @@ extension Edidrop {
 
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "run",
             abstract: "Watch the input folders and process files until stopped (SIGTERM/SIGINT).",
             discussion: "With --once: recover, handle every file present at start (waiting for each to settle), deliver, exit.")
         @OptionGroup var globals: GlobalOptions
@@ -80,6 +81,7 @@ extension Edidrop {
     /// parsing alone, against `xmllint --stream`.
     struct Parse: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "parse",
             abstract: "Read files as edidrop does (encoding, format, schema, records) without rules or ledger; for benchmarks.",
             shouldDisplay: false)
         @OptionGroup var globals: GlobalOptions
@@ -109,6 +111,7 @@ extension Edidrop {
 
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "validate",
             abstract: "Dry run: parse and check files on their own, print the report, touch nothing.",
             discussion: "Exit status: 0 all valid, 1 some invalid, 2 unusable arguments or unreadable file.")
         @OptionGroup var globals: GlobalOptions
@@ -197,7 +200,7 @@ extension Edidrop {
     }
 
     struct Backup: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write a consistent copy of the ledger, safe while run is working.")
+        static let configuration = CommandConfiguration(commandName: "backup", abstract: "Write a consistent copy of the ledger, safe while run is working.")
         @OptionGroup var globals: GlobalOptions
 
         @Argument(help: "Where to write the copy (must not exist).")
@@ -215,7 +218,7 @@ extension Edidrop {
     }
 
     struct Schema: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print an XML schema that ships with edidrop (orders).")
+        static let configuration = CommandConfiguration(commandName: "schema", abstract: "Print an XML schema that ships with edidrop (orders).")
         @Argument(help: "orders") var name: String = "orders"
 
         func run() throws {

@@ -6,6 +6,7 @@ import Foundation
 extension Edidrop {
     struct Serve: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "serve",
             abstract: "Serve the web console: dashboard, files and reports, orders, stock, JSON under /api/ and /metrics.",
             discussion: """
             Bound to 127.0.0.1 by default. Any other address requires a token (--token, $EDIDROP_WEB_TOKEN or [web] token \
