@@ -277,6 +277,27 @@ final class LedgerTests: XCTestCase {
         XCTAssertEqual(Processor.numberedName(".hidden", id: 17), ".hidden~17")
     }
 
+    /// The name was free at the commit and taken before the move (the window a crash
+    /// widens): the move takes the `~ID` form and the ledger records it, not the name the
+    /// commit chose.
+    func testArchiveNameTakenAfterTheCommitIsRecordedAsMoved() throws {
+        let s = try Fixture.SpoolSetup()
+        s.drop(Fixture.validOrdersCSV, as: "orders.csv")
+        _ = try s.engine.runOnce(settle: 0)
+        let archived = FileSystem.join(s.archiveToday, "orders.csv")
+        try FileManager.default.moveItem(atPath: archived, toPath: FileSystem.join(s.spool.workFolder(for: .orders), "orders.csv"))
+        try s.ledger.write { db in try db.execute(sql: "UPDATE files SET archived_at = NULL") }
+        Fixture.write("someone else's", to: archived)
+
+        let summary = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(summary.recovered, 1)
+        XCTAssertEqual(Fixture.names(in: s.archiveToday), ["orders.csv", "orders~1.csv"])
+        XCTAssertEqual(Fixture.read(archived), "someone else's")
+        let file = try XCTUnwrap(try s.ledger.fileRecord(id: 1))
+        XCTAssertEqual(file.storedName, "orders~1.csv")
+        XCTAssertNotNil(file.archivedAt)
+    }
+
     func testListingsAndDetailAfterARun() throws {
         let s = try Fixture.SpoolSetup()
         s.drop(Fixture.validOrdersCSV, as: "a.csv")

@@ -135,9 +135,17 @@ extension FileRecord {
     }
 
     /// Writes what a commit settles last (the outcome and where the original goes).
-    func updateOutcome(_ db: Database) throws {
-        try db.cachedStatement(sql: "UPDATE files SET state = ?, dest_dir = ?, stored_name = ?, documents = ?, error_count = ? WHERE id = ?")
-            .execute(arguments: [state, destDir, storedName, documents, errorCount, id])
+    /// `inserted`: the state and folder the row was inserted with. Columns that kept their
+    /// value stay out of the SET: SQLite deletes and re-inserts the index entries of every
+    /// column named there, changed or not (seven times the cost of the row alone).
+    func updateOutcome(_ db: Database, inserted: (state: FileState, destDir: String)) throws {
+        if state == inserted.state && destDir == inserted.destDir {
+            try db.cachedStatement(sql: "UPDATE files SET stored_name = ?, documents = ?, error_count = ? WHERE id = ?")
+                .execute(arguments: [storedName, documents, errorCount, id])
+        } else {
+            try db.cachedStatement(sql: "UPDATE files SET state = ?, dest_dir = ?, stored_name = ?, documents = ?, error_count = ? WHERE id = ?")
+                .execute(arguments: [state, destDir, storedName, documents, errorCount, id])
+        }
     }
 
     public init(row: Row) throws {

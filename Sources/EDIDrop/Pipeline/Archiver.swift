@@ -67,9 +67,14 @@ public struct Archiver {
         for _ in moved { crash.reached(.afterArchive) }
         let now = Timestamp.iso(clock.now())
         try ledger.write { db in
-            let mark = try db.cachedStatement(sql: "UPDATE files SET archived_at = ?, stored_name = ? WHERE id = ?")
+            // The name rarely changes at the move (only when someone dropped a file of that
+            // name into the folder meanwhile); naming the column in the SET anyway would
+            // have SQLite delete and re-insert the file's entry in the destination index.
+            let mark = try db.cachedStatement(sql: "UPDATE files SET archived_at = ? WHERE id = ? AND stored_name = ?")
+            let rename = try db.cachedStatement(sql: "UPDATE files SET archived_at = ?, stored_name = ? WHERE id = ?")
             for file in moved {
-                try mark.execute(arguments: [now, file.storedName, file.id])
+                try mark.execute(arguments: [now, file.id, file.storedName])
+                if db.changesCount == 0 { try rename.execute(arguments: [now, file.storedName, file.id]) }
                 try FileEvent(fileId: file.id!, at: now, event: "archived", detail: "\(file.destDir)/\(file.storedName)").write(db)
             }
         }

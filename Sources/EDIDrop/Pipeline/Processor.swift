@@ -441,6 +441,7 @@ public struct Processor {
             record.destDir = spool.relative(FileSystem.join(spool.archive, Timestamp.localDay(clock.now())))
             record.storedName = Self.placeholderName()
             try record.insertRow(db)
+            let inserted = (state: record.state, destDir: record.destDir)
             let fileID = record.id!
             var tally = Tally()
             var findings: [Diagnostic] = []
@@ -526,7 +527,7 @@ public struct Processor {
                 : tally.documents + tally.skipped + Set(findings.compactMap(\.orderID)).count
             record.errorCount = findingCount
             record.storedName = try freeName(record.name, id: fileID, in: record.destDir, db: db, withReports: record.state == .rejected)
-            try record.updateOutcome(db)
+            try record.updateOutcome(db, inserted: inserted)
             for (i, f) in findings.enumerated() { try f.insert(db, fileID: fileID, seq: i) }
             try FileEvent(fileId: fileID, at: record.receivedAt, event: "received", detail: "\(spool.relative(spool.inputFolder(for: record.channel)))/\(record.name)").write(db)
             var detail: String
@@ -679,7 +680,7 @@ public struct Processor {
             try record.insertRow(db)
             let id = record.id!
             record.storedName = try freeName(record.name, id: id, in: record.destDir, db: db, withReports: true)
-            try record.updateOutcome(db)
+            try record.updateOutcome(db, inserted: (record.state, record.destDir))
             for (i, f) in findings.enumerated() { try f.insert(db, fileID: id, seq: i) }
             try FileEvent(fileId: id, at: record.receivedAt, event: "received", detail: "\(spool.relative(spool.inputFolder(for: record.channel)))/\(record.name)").write(db)
             try FileEvent(fileId: id, at: now, event: "rejected", detail: findings.first.map { "\($0.code.rawValue): \($0.message)" }).write(db)
