@@ -245,14 +245,20 @@ final class LedgerTests: XCTestCase {
         XCTAssertEqual(file.state, .accepted)
     }
 
-    func testACommittedButUnarchivedFileIsFinishedNotProcessedAgain() throws {
+    /// One file processed, then put back to "committed, not yet archived", as a crash after
+    /// the commit leaves it; also returns the path it had in the archive.
+    private func committedButUnarchived() throws -> (Fixture.SpoolSetup, String) {
         let s = try Fixture.SpoolSetup()
         s.drop(Fixture.validOrdersCSV, as: "orders.csv")
         _ = try s.engine.runOnce(settle: 0)
-        // Put the state back to "committed, not yet archived", as a crash after the commit leaves it.
         let archived = FileSystem.join(s.archiveToday, "orders.csv")
         try FileManager.default.moveItem(atPath: archived, toPath: FileSystem.join(s.spool.workFolder(for: .orders), "orders.csv"))
         try s.ledger.write { db in try db.execute(sql: "UPDATE files SET archived_at = NULL") }
+        return (s, archived)
+    }
+
+    func testACommittedButUnarchivedFileIsFinishedNotProcessedAgain() throws {
+        let (s, archived) = try committedButUnarchived()
 
         let summary = try s.engine.runOnce(settle: 0)
         XCTAssertEqual(summary.recovered, 1)
@@ -281,12 +287,7 @@ final class LedgerTests: XCTestCase {
     /// widens): the move takes the `~ID` form and the ledger records it, not the name the
     /// commit chose.
     func testArchiveNameTakenAfterTheCommitIsRecordedAsMoved() throws {
-        let s = try Fixture.SpoolSetup()
-        s.drop(Fixture.validOrdersCSV, as: "orders.csv")
-        _ = try s.engine.runOnce(settle: 0)
-        let archived = FileSystem.join(s.archiveToday, "orders.csv")
-        try FileManager.default.moveItem(atPath: archived, toPath: FileSystem.join(s.spool.workFolder(for: .orders), "orders.csv"))
-        try s.ledger.write { db in try db.execute(sql: "UPDATE files SET archived_at = NULL") }
+        let (s, archived) = try committedButUnarchived()
         Fixture.write("someone else's", to: archived)
 
         let summary = try s.engine.runOnce(settle: 0)
