@@ -74,7 +74,7 @@ struct GlobalOptions: ParsableArguments {
         let level = (logLevel ?? ProcessInfo.processInfo.environment["EDIDROP_LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? .info
         let json = (logFormat ?? ProcessInfo.processInfo.environment["EDIDROP_LOG_FORMAT"]) == "json"
         var logger = Logger(label: "edidrop") { label -> LogHandler in
-            json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            json ? JSONLogHandler(label: label) : TextLogHandler(label: label)
         }
         logger.logLevel = level
         return logger

@@ -19,6 +19,29 @@ final class OrdersEndToEndTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("2 accepted, 0 rejected, 3 delivered"), r.stdout)
     }
 
+    /// The default log lines keep swift-log's layout (edidrop writes them itself, for speed):
+    /// local time with its offset, level, label, sorted metadata, source module, message.
+    func testLogLinesHaveTheStreamLayoutOneLineEach() throws {
+        let spool = try TestSpool()
+        try spool.drop("shop.csv", Fixtures.csvHeader + Fixtures.csvRow("L-1"))
+        try spool.drop("more.csv", Fixtures.csvHeader + Fixtures.csvRow("L-2"))
+        let r = try spool.run(["run", "--once", "--settle", "0"], environment: ["EDIDROP_LOG_LEVEL": "info"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertEqual(lines.last, "", "every line ends with a newline")
+        let stamp = #"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"#
+        let accepted = lines.filter { $0.hasSuffix("] accepted") }
+        XCTAssertEqual(accepted.count, 2, r.stderr)
+        for line in accepted {
+            XCTAssertNotNil(line.range(of: "^\(stamp) info edidrop: documents=1 errors=0 file.id=[12] file.name=(shop|more).csv \\[EDIDrop\\] accepted$",
+                                       options: .regularExpression), line)
+        }
+        let archived = lines.filter { $0.hasSuffix("] archived") }
+        XCTAssertEqual(archived.count, 2, r.stderr)
+        XCTAssertNotNil(archived.first?.range(of: "^\(stamp) info edidrop: file.id=1 file.name=\\S+ to=archive/\\d{4}-\\d\\d-\\d\\d/\\S+ \\[EDIDrop\\] archived$",
+                                              options: .regularExpression), archived.first ?? "")
+    }
+
     func testInvalidFileIsRejectedWithEveryErrorAndItsLine() throws {
         let spool = try TestSpool()
         let content = Fixtures.csvHeader
