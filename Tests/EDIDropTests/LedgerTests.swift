@@ -283,6 +283,35 @@ final class LedgerTests: XCTestCase {
         XCTAssertEqual(Processor.numberedName(".hidden", id: 17), ".hidden~17")
     }
 
+    /// The same in a batch, where the name is looked up ahead on the reading thread
+    /// (`Processor.NameCheck`), and the moves are recorded by set-based statements: the
+    /// taken name gets the ledger id, the free one stays, and every file's "archived"
+    /// event names where it went, in id order.
+    func testArchiveNameTakenInABatchGetsTheLedgerIDAndEveryMoveIsRecorded() throws {
+        let s = try Fixture.SpoolSetup()
+        try FileSystem.makeDirectories(s.archiveToday)
+        Fixture.write("someone else's", to: FileSystem.join(s.archiveToday, "b.csv"))
+        for (i, name) in ["a.csv", "b.csv", "c.csv"].enumerated() {
+            s.drop(Fixture.validOrdersCSV.replacingOccurrences(of: "S-", with: "N\(i)-"), as: name)
+        }
+        let summary = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(summary.accepted, 3)
+        XCTAssertEqual(Fixture.names(in: s.archiveToday), ["a.csv", "b.csv", "b~2.csv", "c.csv"])
+        XCTAssertEqual(Fixture.read(FileSystem.join(s.archiveToday, "b.csv")), "someone else's")
+        let day = s.spool.relative(s.archiveToday)
+        let events = try s.ledger.read { db in
+            try Row.fetchAll(db, sql: "SELECT file_id, detail FROM file_events WHERE event = 'archived' ORDER BY rowid")
+                .map { "\($0["file_id"] as Int64) \($0["detail"] as String)" }
+        }
+        XCTAssertEqual(events, ["1 \(day)/a.csv", "2 \(day)/b~2.csv", "3 \(day)/c.csv"])
+        XCTAssertEqual(try count(s.ledger, "SELECT COUNT(*) FROM files WHERE archived_at IS NULL"), 0)
+        XCTAssertEqual(try s.ledger.fileRecord(id: 2)?.storedName, "b~2.csv")
+        let order = try s.ledger.read { db in
+            try String.fetchAll(db, sql: "SELECT event FROM file_events WHERE file_id = 2 ORDER BY rowid")
+        }
+        XCTAssertEqual(order, ["received", "accepted", "delivered", "delivered", "archived"])
+    }
+
     /// The name was free at the commit and taken before the move (the window a crash
     /// widens): the move takes the `~ID` form and the ledger records it, not the name the
     /// commit chose.

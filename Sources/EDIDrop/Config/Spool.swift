@@ -110,6 +110,12 @@ public struct Spool: Sendable {
         for folder in allFolders where !isRemote(folder) { try FileSystem.makeDirectories(folder) }
     }
 
+    /// The archive's folder for one day (`archive/2026-11-28`): as the ledger names it, and its path.
+    public func archiveFolder(day: String) -> (relative: String, path: String) {
+        let path = FileSystem.join(archive, day)
+        return (relative(path), path)
+    }
+
     /// A path relative to the spool root when it lies inside it, for the ledger and reports.
     public func relative(_ path: String) -> String {
         Spool.relativePath(path, root: root)

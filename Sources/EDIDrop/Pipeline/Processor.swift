@@ -54,9 +54,14 @@ public struct Processor {
         let schemas = self.schemas
         let limit = readAheadBytes
         let render = (format: configuration.outbox.format, day: Timestamp.localDay(clock.now()))
+        let archiveDay = spool.archiveFolder(day: render.day)
         let ahead = ReadAhead<PreparedFile>(capacity: 32) { ahead in
             for claimed in batch {
-                let prepared = Self.prepareFile(claimed, configuration: configuration, schemas: schemas, limit: limit, render: render)
+                var prepared = Self.prepareFile(claimed, configuration: configuration, schemas: schemas, limit: limit, render: render)
+                if case .orders? = prepared.content {
+                    prepared.archiveName = NameCheck(destDir: archiveDay.relative, name: claimed.name,
+                                                     absent: !FileSystem.exists(FileSystem.join(archiveDay.path, claimed.name)))
+                }
                 if !ahead.put(prepared) { return }
             }
         }
@@ -72,6 +77,18 @@ public struct Processor {
         var identity: Result<FileIdentity, Error>?
         /// Nil: to be opened when committed (not an orders file, or a big one).
         var content: PreparedContent?
+        /// Whether the file's name was free in the day's archive folder: looked up here, so
+        /// that the committing thread need not (the kernel's lookup in a folder of
+        /// thousands of names was 5% of a small-file run, all on that thread).
+        var archiveName: NameCheck?
+    }
+
+    /// A name looked up on disk ahead of the commit. Only a hint, as the lookup at the
+    /// commit would be: a name taken later is numbered when archived (`Archiver`).
+    struct NameCheck {
+        var destDir: String
+        var name: String
+        var absent: Bool
     }
 
     enum PreparedContent {
@@ -152,7 +169,7 @@ public struct Processor {
             record.format = format.rawValue
             if let encoding { record.encoding = encoding }
             return try commitOrders(&record, format: format, head: identity.head, size: identity.size, db: db,
-                                    source: .prepared(orders, findings: findings, skipped: skipped))
+                                    source: .prepared(orders, findings: findings, skipped: skipped), nameCheck: prepared?.archiveName)
         case nil:
             break
         }
@@ -238,7 +255,7 @@ public struct Processor {
     /// Commits an orders document: each order checked, stored with its warehouse file, or
     /// counted against the file.
     private func commitOrders(_ record: inout FileRecord, format: DocumentFormat, head: [UInt8], size: Int64, db: Database,
-                              source: OrderSource) throws -> FileRecord {
+                              source: OrderSource, nameCheck: NameCheck? = nil) throws -> FileRecord {
         // Date and amount conventions are settable only for the shop's own layout;
         // every other format has fixed rules.
         let validator = Self.validator(for: format, configuration: spool.configuration)
@@ -262,7 +279,7 @@ public struct Processor {
             tally.note(problems)
         }
         let outboxFormat = spool.configuration.outbox.format
-        return try commitDocument(&record, noun: ("order", "orders"), head: head, db: db) { db, fileID, now, tally in
+        return try commitDocument(&record, noun: ("order", "orders"), head: head, db: db, nameCheck: nameCheck) { db, fileID, now, tally in
             func consume(_ p: PreparedOrder) throws {
                 progress?.tick(records: tally.documents + tally.skipped + tally.rejectedRecords, errors: tally.count)
                 findingsSoFar += p.newFindings
@@ -433,12 +450,12 @@ public struct Processor {
     /// messages, or, when any finding comes up, the file as rejected with every finding
     /// and nothing else (a savepoint rolls the effects back).
     private func commitDocument(_ record: inout FileRecord, noun: (String, String), head: [UInt8] = [], db: Database,
-                                _ apply: (Database, Int64, String, inout Tally) throws -> [Diagnostic]) throws -> FileRecord {
+                                nameCheck: NameCheck? = nil, _ apply: (Database, Int64, String, inout Tally) throws -> [Diagnostic]) throws -> FileRecord {
         let now = Timestamp.iso(clock.now())
         record.processedAt = now
         do {
             record.state = .accepted
-            record.destDir = spool.relative(FileSystem.join(spool.archive, Timestamp.localDay(clock.now())))
+            record.destDir = spool.archiveFolder(day: Timestamp.localDay(clock.now())).relative
             record.storedName = Self.placeholderName()
             try record.insertRow(db)
             let inserted = (state: record.state, destDir: record.destDir)
@@ -447,7 +464,7 @@ public struct Processor {
             var findings: [Diagnostic] = []
             var findingCount = 0
             var partial = false
-            try db.inSavepoint {
+            try db.inStatementCachedSavepoint {
                 var fileFindings = Self.locatingDoctype(try apply(db, fileID, now, &tally), head: head)
                 // `record` policy on canonical XML: a schema error inside an order belongs to
                 // that order (its lines run to the next order's start).
@@ -526,10 +543,10 @@ public struct Processor {
                 ? tally.documents
                 : tally.documents + tally.skipped + Set(findings.compactMap(\.orderID)).count
             record.errorCount = findingCount
-            record.storedName = try freeName(record.name, id: fileID, in: record.destDir, db: db, withReports: record.state == .rejected)
+            record.storedName = try freeName(record.name, id: fileID, in: record.destDir, db: db, withReports: record.state == .rejected,
+                                             checked: nameCheck)
             try record.updateOutcome(db, inserted: inserted)
             for (i, f) in findings.enumerated() { try f.insert(db, fileID: fileID, seq: i) }
-            try FileEvent(fileId: fileID, at: record.receivedAt, event: "received", detail: "\(spool.relative(spool.inputFolder(for: record.channel)))/\(record.name)").write(db)
             var detail: String
             if record.state == .accepted {
                 detail = "\(tally.documents) \(tally.documents == 1 ? noun.0 : noun.1)"
@@ -544,7 +561,7 @@ public struct Processor {
             } else {
                 detail = "\(findingCount) error\(findingCount == 1 ? "" : "s")"
             }
-            try FileEvent(fileId: fileID, at: now, event: record.state.rawValue, detail: detail).write(db)
+            try FileEvent.write(received(record, id: fileID), then: FileEvent(fileId: fileID, at: now, event: record.state.rawValue, detail: detail), db)
             try adoptIfAsked(&record, db: db, now: now)
             return record
         }
@@ -668,6 +685,12 @@ public struct Processor {
         Data(WarehouseOrderFile.content(for: order, format: format, receivedOn: day).utf8)
     }
 
+    /// A file's first event: where it was received.
+    private func received(_ record: FileRecord, id: Int64) -> FileEvent {
+        FileEvent(fileId: id, at: record.receivedAt, event: "received",
+                  detail: "\(spool.relative(spool.inputFolder(for: record.channel)))/\(record.name)")
+    }
+
     /// Records a file rejected before (or instead of) reading its documents.
     private func commitRejected(_ record: inout FileRecord, db: Database, _ findings: [Diagnostic]) throws -> FileRecord {
         let now = Timestamp.iso(clock.now())
@@ -682,8 +705,8 @@ public struct Processor {
             record.storedName = try freeName(record.name, id: id, in: record.destDir, db: db, withReports: true)
             try record.updateOutcome(db, inserted: (record.state, record.destDir))
             for (i, f) in findings.enumerated() { try f.insert(db, fileID: id, seq: i) }
-            try FileEvent(fileId: id, at: record.receivedAt, event: "received", detail: "\(spool.relative(spool.inputFolder(for: record.channel)))/\(record.name)").write(db)
-            try FileEvent(fileId: id, at: now, event: "rejected", detail: findings.first.map { "\($0.code.rawValue): \($0.message)" }).write(db)
+            try FileEvent.write(received(record, id: id),
+                                then: FileEvent(fileId: id, at: now, event: "rejected", detail: findings.first.map { "\($0.code.rawValue): \($0.message)" }), db)
             try adoptIfAsked(&record, db: db, now: now)
             return record
         }
@@ -691,12 +714,16 @@ public struct Processor {
 
     /// The name the original keeps in its destination folder: as received, or with `~ID`
     /// before its last extension when that name is taken (on disk or by a file in flight).
-    func freeName(_ name: String, id: Int64, in destDir: String, db: Database, withReports: Bool) throws -> String {
+    /// `checked`: the disk's answer for a name, when it was looked up ahead.
+    func freeName(_ name: String, id: Int64, in destDir: String, db: Database, withReports: Bool,
+                  checked: NameCheck? = nil) throws -> String {
         let folder = spool.resolve(relative: destDir)
         func taken(_ candidate: String) throws -> Bool {
             if try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM files WHERE dest_dir = ? AND stored_name = ? AND id != ?"),
                                 arguments: [destDir, candidate, id]) != nil { return true }
-            if FileSystem.exists(FileSystem.join(folder, candidate)) { return true }
+            if let checked, checked.destDir == destDir, checked.name == candidate {
+                if !checked.absent { return true }
+            } else if FileSystem.exists(FileSystem.join(folder, candidate)) { return true }
             if withReports && RejectionReport.fileSuffixes.contains(where: { FileSystem.exists(FileSystem.join(folder, candidate + $0)) }) { return true }
             return false
         }
