@@ -294,8 +294,15 @@ final class LedgerTests: XCTestCase {
         for (i, name) in ["a.csv", "b.csv", "c.csv"].enumerated() {
             s.drop(Fixture.validOrdersCSV.replacingOccurrences(of: "S-", with: "N\(i)-"), as: name)
         }
+        // Rejected only once its orders are read: its row held its archive name until then.
+        s.drop(Fixture.validOrdersCSV.replacingOccurrences(of: "S-", with: "R-").replacingOccurrences(of: ";2;19,99;", with: ";x;19,99;"),
+               as: "d.csv")
         let summary = try s.engine.runOnce(settle: 0)
         XCTAssertEqual(summary.accepted, 3)
+        XCTAssertEqual(summary.rejected, 1)
+        let rejected = try XCTUnwrap(try s.ledger.fileRecord(id: 4))
+        XCTAssertEqual([rejected.state.rawValue, rejected.destDir, rejected.storedName], ["rejected", s.spool.relative(s.spool.rejected), "d.csv"])
+        XCTAssertTrue(FileSystem.exists(FileSystem.join(s.spool.rejected, "d.csv")))
         XCTAssertEqual(Fixture.names(in: s.archiveToday), ["a.csv", "b.csv", "b~2.csv", "c.csv"])
         XCTAssertEqual(Fixture.read(FileSystem.join(s.archiveToday, "b.csv")), "someone else's")
         let day = s.spool.relative(s.archiveToday)
@@ -303,7 +310,7 @@ final class LedgerTests: XCTestCase {
             try Row.fetchAll(db, sql: "SELECT file_id, detail FROM file_events WHERE event = 'archived' ORDER BY rowid")
                 .map { "\($0["file_id"] as Int64) \($0["detail"] as String)" }
         }
-        XCTAssertEqual(events, ["1 \(day)/a.csv", "2 \(day)/b~2.csv", "3 \(day)/c.csv"])
+        XCTAssertEqual(events, ["1 \(day)/a.csv", "2 \(day)/b~2.csv", "3 \(day)/c.csv", "4 rejected/d.csv"])
         XCTAssertEqual(try count(s.ledger, "SELECT COUNT(*) FROM files WHERE archived_at IS NULL"), 0)
         XCTAssertEqual(try s.ledger.fileRecord(id: 2)?.storedName, "b~2.csv")
         let order = try s.ledger.read { db in

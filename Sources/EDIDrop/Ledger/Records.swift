@@ -135,11 +135,14 @@ extension FileRecord {
     }
 
     /// Writes what a commit settles last (the outcome and where the original goes).
-    /// `inserted`: the state and folder the row was inserted with. Columns that kept their
-    /// value stay out of the SET: SQLite deletes and re-inserts the index entries of every
-    /// column named there, changed or not (seven times the cost of the row alone).
-    func updateOutcome(_ db: Database, inserted: (state: FileState, destDir: String)) throws {
-        if state == inserted.state && destDir == inserted.destDir {
+    /// `inserted`: the state, folder and name the row was inserted with. Columns that kept
+    /// their value stay out of the SET: SQLite deletes and re-inserts the index entries of
+    /// every column named there, changed or not (seven times the cost of the row alone).
+    func updateOutcome(_ db: Database, inserted: (state: FileState, destDir: String, storedName: String)) throws {
+        if state == inserted.state && destDir == inserted.destDir && storedName == inserted.storedName {
+            try db.cachedStatement(sql: "UPDATE files SET documents = ?, error_count = ? WHERE id = ?")
+                .execute(arguments: [documents, errorCount, id])
+        } else if state == inserted.state && destDir == inserted.destDir {
             try db.cachedStatement(sql: "UPDATE files SET stored_name = ?, documents = ?, error_count = ? WHERE id = ?")
                 .execute(arguments: [storedName, documents, errorCount, id])
         } else {

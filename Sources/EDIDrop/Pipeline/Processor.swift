@@ -456,9 +456,17 @@ public struct Processor {
         do {
             record.state = .accepted
             record.destDir = spool.archiveFolder(day: Timestamp.localDay(clock.now())).relative
-            record.storedName = Self.placeholderName()
+            // The name the original keeps if accepted, when it is free now: the row holds it
+            // from the start, and the outcome update leaves the destination index alone (a
+            // placeholder replaced at the end cost a delete and an insert in that index, and
+            // a random number, per file). Otherwise the name is chosen once the id is known.
+            var nameHeld = false
+            if record.name.utf8.count <= Self.nameLimit(withReports: false) {
+                nameHeld = try !isTaken(record.name, id: 0, in: record.destDir, db: db, withReports: false, checked: nameCheck)
+            }
+            record.storedName = nameHeld ? record.name : Self.placeholderName()
             try record.insertRow(db)
-            let inserted = (state: record.state, destDir: record.destDir)
+            let inserted = (state: record.state, destDir: record.destDir, storedName: record.storedName)
             let fileID = record.id!
             var tally = Tally()
             var findings: [Diagnostic] = []
@@ -543,8 +551,10 @@ public struct Processor {
                 ? tally.documents
                 : tally.documents + tally.skipped + Set(findings.compactMap(\.orderID)).count
             record.errorCount = findingCount
-            record.storedName = try freeName(record.name, id: fileID, in: record.destDir, db: db, withReports: record.state == .rejected,
-                                             checked: nameCheck)
+            if !(nameHeld && record.state == inserted.state && record.destDir == inserted.destDir) {
+                record.storedName = try freeName(record.name, id: fileID, in: record.destDir, db: db, withReports: record.state == .rejected,
+                                                 checked: nameCheck)
+            }
             try record.updateOutcome(db, inserted: inserted)
             for (i, f) in findings.enumerated() { try f.insert(db, fileID: fileID, seq: i) }
             var detail: String
@@ -699,11 +709,12 @@ public struct Processor {
         record.destDir = spool.relative(spool.rejected)
         record.errorCount = findings.count
         do {
-            record.storedName = Self.placeholderName()
+            let placeholder = Self.placeholderName()
+            record.storedName = placeholder
             try record.insertRow(db)
             let id = record.id!
             record.storedName = try freeName(record.name, id: id, in: record.destDir, db: db, withReports: true)
-            try record.updateOutcome(db, inserted: (record.state, record.destDir))
+            try record.updateOutcome(db, inserted: (record.state, record.destDir, placeholder))
             for (i, f) in findings.enumerated() { try f.insert(db, fileID: id, seq: i) }
             try FileEvent.write(received(record, id: id),
                                 then: FileEvent(fileId: id, at: now, event: "rejected", detail: findings.first.map { "\($0.code.rawValue): \($0.message)" }), db)
@@ -717,23 +728,29 @@ public struct Processor {
     /// `checked`: the disk's answer for a name, when it was looked up ahead.
     func freeName(_ name: String, id: Int64, in destDir: String, db: Database, withReports: Bool,
                   checked: NameCheck? = nil) throws -> String {
-        let folder = spool.resolve(relative: destDir)
-        func taken(_ candidate: String) throws -> Bool {
-            if try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM files WHERE dest_dir = ? AND stored_name = ? AND id != ?"),
-                                arguments: [destDir, candidate, id]) != nil { return true }
-            if let checked, checked.destDir == destDir, checked.name == candidate {
-                if !checked.absent { return true }
-            } else if FileSystem.exists(FileSystem.join(folder, candidate)) { return true }
-            if withReports && RejectionReport.fileSuffixes.contains(where: { FileSystem.exists(FileSystem.join(folder, candidate + $0)) }) { return true }
-            return false
-        }
-        // Room for the longest suffix added to it (".report.html", a ".…tmp" temp name),
-        // within the usual 255-byte limit of a file name.
-        let limit = withReports ? 255 - 18 : 255 - 6
+        let limit = Self.nameLimit(withReports: withReports)
         if name.utf8.count > limit { return Self.shortenedName(name, id: id, limit: limit) }
-        if try !taken(name) { return name }
+        if try !isTaken(name, id: id, in: destDir, db: db, withReports: withReports, checked: checked) { return name }
         return Self.numberedName(name, id: id)
     }
+
+    /// Whether a name is held in a destination folder by another file of the ledger
+    /// (`id`: the asking file's own row, if it has one) or is on disk, with its reports.
+    func isTaken(_ candidate: String, id: Int64, in destDir: String, db: Database, withReports: Bool,
+                 checked: NameCheck?) throws -> Bool {
+        if try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM files WHERE dest_dir = ? AND stored_name = ? AND id != ?"),
+                            arguments: [destDir, candidate, id]) != nil { return true }
+        let folder = spool.resolve(relative: destDir)
+        if let checked, checked.destDir == destDir, checked.name == candidate {
+            if !checked.absent { return true }
+        } else if FileSystem.exists(FileSystem.join(folder, candidate)) { return true }
+        if withReports && RejectionReport.fileSuffixes.contains(where: { FileSystem.exists(FileSystem.join(folder, candidate + $0)) }) { return true }
+        return false
+    }
+
+    /// The longest name kept as it is: room for the longest suffix added to it
+    /// (".report.html", a ".…tmp" temp name) within the usual 255-byte limit.
+    static func nameLimit(withReports: Bool) -> Int { withReports ? 255 - 18 : 255 - 6 }
 
     /// Held by a new row until its real name is chosen (which needs the row's id); it can
     /// never be a file's name, so the unique destination index never trips over it.
