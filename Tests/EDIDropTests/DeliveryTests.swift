@@ -245,6 +245,63 @@ final class DeliveryTests: XCTestCase {
         XCTAssertEqual(try outboxRows(s.ledger).first?.attempts, 4)
     }
 
+    /// More messages than one page (`Deliverer.batchSize`): each page after the first has
+    /// its temp files written while the page before it is renamed and marked.
+    func testMessagesOfSeveralPagesAreEachDeliveredOnce() throws {
+        let s = try Fixture.SpoolSetup()
+        let count = 2 * Deliverer.batchSize + 52
+        let names = (1...count).map { "ORDER_R-\($0).xml" }
+        try insertMessages(s, states: names.map { ($0, "pending") })
+        let summary = try s.engine.deliverer.deliverDue()
+        XCTAssertEqual(summary.delivered, count)
+        XCTAssertEqual(summary.failed, 0)
+        XCTAssertEqual(Fixture.names(in: s.spool.outbox), names.sorted(), "every message once, no temp file left")
+        XCTAssertEqual(Fixture.read(FileSystem.join(s.spool.outbox, "ORDER_R-2100.xml")), "content of ORDER_R-2100.xml")
+        XCTAssertEqual(Set(try outboxRows(s.ledger).map(\.state)), [.delivered])
+        let sent = try s.ledger.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM orders WHERE status = 'sent'") }
+        XCTAssertEqual(sent, count)
+    }
+
+    /// A page fails in its folder while the next one was already written ahead: the next
+    /// page's messages stay pending, untouched by the failure, and their temp files go.
+    func testAFailureInAPageLeavesThePageWrittenAheadPendingWithoutTempFiles() throws {
+        let s = try Fixture.SpoolSetup()
+        let count = 2 * Deliverer.batchSize + 52
+        let names = (1...count).map { "ORDER_R-\($0).xml" }
+        try insertMessages(s, states: names.map { ($0, "pending") })
+        let taken = "ORDER_R-1500.xml"
+        let foreign = FileSystem.join(s.spool.outbox, taken)
+        Fixture.write("not ours", to: foreign)
+
+        let first = try s.engine.deliverer.deliverDue()
+        XCTAssertEqual(first.delivered, 2 * Deliverer.batchSize - 1, "the first two pages but the taken name")
+        XCTAssertEqual(first.failed, 1)
+        XCTAssertEqual(Fixture.read(foreign), "not ours")
+        let thirdPage = Array(names[(2 * Deliverer.batchSize)...])
+        let listed = Set(Fixture.names(in: s.spool.outbox))
+        XCTAssertEqual(listed.intersection(thirdPage), [], "nothing of the third page delivered")
+        XCTAssertEqual(listed.filter { $0.hasSuffix(".tmp") }, [".\(taken).tmp"], "only the conflicting message's own file is kept aside")
+        XCTAssertEqual(listed.count, 2 * Deliverer.batchSize + 1, "the first two pages, the foreign file and ours kept aside")
+        var rows = try outboxRows(s.ledger)
+        XCTAssertEqual(rows.filter { $0.state == .delivered }.count, 2 * Deliverer.batchSize - 1)
+        let waiting = rows.filter { thirdPage.contains($0.name) }
+        XCTAssertEqual(Set(waiting.map(\.state)), [.pending])
+        XCTAssertEqual(Set(waiting.map(\.attempts)), [0], "the failure is the taken name's, not theirs")
+
+        // A person moves the foreign file away: the interrupted message and the page that
+        // waited go out, once each.
+        try FileSystem.removeFile(foreign)
+        let second = try s.engine.deliverer.deliverDue(ignoringBackoff: true)
+        XCTAssertEqual(second.delivered, thirdPage.count + 1)
+        XCTAssertEqual(second.failed, 0)
+        rows = try outboxRows(s.ledger)
+        XCTAssertEqual(Set(rows.map(\.state)), [.delivered])
+        let final = Fixture.names(in: s.spool.outbox)
+        XCTAssertEqual(final.count, count, "one file per message, no temp file left")
+        XCTAssertEqual(Set(final), Set(names))
+        XCTAssertEqual(Fixture.read(foreign), "content of \(taken)")
+    }
+
     func testAnExistingFileOfTheSameNameIsNeverOverwritten() throws {
         let s = try Fixture.SpoolSetup()
         let foreign = FileSystem.join(s.spool.outbox, "ORDER_S-1.xml")

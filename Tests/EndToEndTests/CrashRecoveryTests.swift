@@ -55,6 +55,26 @@ final class CrashRecoveryTests: XCTestCase {
         try crashAtEveryPoint(files: 300, hits: { Self.oncePerBatch.contains($0) ? [2] : [290] })
     }
 
+    /// One file whose orders fill three pages of deliveries (`Deliverer.batchSize`), so
+    /// that each page after the first has its temp files written while the page before it
+    /// is renamed and marked: a kill at each delivery point, in the second page (with the
+    /// third written ahead or being written) and in the first, loses and repeats nothing.
+    func testCrashAtEveryDeliveryPointInAFileOfThreePages() throws {
+        let ids = (1...(2 * Deliverer.batchSize + 52)).map { "P-\($0)" }
+        let specs = ["after-temp-write#1500", "after-mark-delivering#2", "after-rename#1500", "before-folder-fsync#2",
+                     "after-mark-delivered#1", "after-mark-delivered#2"]
+        for spec in specs {
+            let spool = try TestSpool()
+            try spool.drop("big.csv", Fixtures.csv(ids))
+            let crashed = try spool.run(["run", "--once", "--settle", "0"], environment: [CrashSwitch.environmentVariable: spec])
+            XCTAssertTrue(crashed.killedBySignal && crashed.status == SIGKILL,
+                          "\(spec) should be reached and kill the process (status \(crashed.status), \(crashed.stderr))")
+            let again = try spool.run(["run", "--once", "--settle", "0"])
+            XCTAssertEqual(again.status, 0, "restart after \(spec): \(again.stderr)")
+            try spool.assertInvariants(inputs: ["big.csv"], orders: Set(ids))
+        }
+    }
+
     /// Drops `files` one-order files (the last one invalid), kills `run --once` at each
     /// point on each of its hits, restarts it and checks the invariants.
     private func crashAtEveryPoint(files count: Int, hits: (CrashPoint) -> [Int]) throws {
