@@ -82,7 +82,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
-        .testTarget(name: "EDIDropTests", dependencies: ["EDIDrop"], exclude: ["FuzzRegressions"]),
+        .testTarget(name: "EDIDropTests", dependencies: ["EDIDrop", "HandOff"], exclude: ["FuzzRegressions"]),
         // Through Hummingbird's test client, plus one test of the real `edidrop serve` in headless Chromium.
         .testTarget(name: "EDIDropWebTests", dependencies: [
             "EDIDrop", "EDIDropWeb", "edidrop",

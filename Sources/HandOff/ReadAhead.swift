@@ -61,12 +61,25 @@ public final class ReadAhead<Item>: @unchecked Sendable {
     }
 
     /// Stops the producer (if it still runs) and waits until its thread is done; called
-    /// by the consumer on every way out, errors included, and only once.
-    public func close() {
+    /// by the consumer on every way out, errors included, and only once. Returns what was
+    /// handed over but never taken, in order, for a consumer whose items hold resources
+    /// (the deliverer's temp files written ahead).
+    @discardableResult
+    public func close() -> [Item] {
         condition.lock()
         cancelled = true
         condition.broadcast()
         condition.unlock()
         done.wait()
+        condition.lock()
+        defer { condition.unlock() }
+        var left: [Item] = []
+        while count > 0 {
+            if let item = queue[head] { left.append(item) }
+            queue[head] = nil
+            head = (head + 1) % queue.count
+            count -= 1
+        }
+        return left
     }
 }

@@ -48,7 +48,11 @@ public struct Deliverer {
             // The next page of new messages, fetched and its temp files written while this
             // page is renamed and marked (see `writeAhead`).
             var ahead: ReadAhead<Result<WrittenPage, Error>>?
-            defer { ahead?.close() }
+            defer {
+                // Left by an error on this thread: a page written ahead but never taken.
+                let unused: [Result<WrittenPage, Error>] = ahead?.close() ?? []
+                for case .success(let page) in unused { page.batches.forEach(Self.removeTemps) }
+            }
             while true {
                 let written: WrittenPage
                 if let pending = ahead {
@@ -84,7 +88,7 @@ public struct Deliverer {
                     guard !failedFolders.contains(batch.target) else {
                         // Written ahead before its folder failed: the messages stay pending, and
                         // their temp files go, as a retry writes them again.
-                        for m in batch.written { try? FileSystem.removeFile(FileSystem.join(batch.folder, Self.tempName(m.name))) }
+                        Self.removeTemps(batch)
                         continue
                     }
                     let outcome = try finish(batch)
@@ -150,11 +154,16 @@ public struct Deliverer {
                 .map { deliverer.writePage($0, skipping: failedFolders, excluding: excluding) }
             if !handOff.put(next), case .success(let unused) = next {
                 // The caller stopped (an error): leave no temp files behind for these.
-                for batch in unused.batches {
-                    for m in batch.written { try? FileSystem.removeFile(FileSystem.join(batch.folder, Self.tempName(m.name))) }
-                }
+                unused.batches.forEach(Self.removeTemps)
             }
         }
+    }
+
+    /// The temp files of a batch written but not delivered. Its messages stay `pending`
+    /// with no attempt counted; a retry writes them again (and would replace a temp file
+    /// this leaves behind), so a removal that fails is no loss.
+    private static func removeTemps(_ batch: WrittenBatch) {
+        for m in batch.written { try? FileSystem.removeFile(FileSystem.join(batch.folder, tempName(m.name))) }
     }
 
     /// At most this many messages share one `delivering` and one `delivered` commit.
