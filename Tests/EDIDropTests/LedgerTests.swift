@@ -111,12 +111,19 @@ final class LedgerTests: XCTestCase {
         XCTAssertEqual(try s.ledger.fileRecord(id: 3)?.duplicateOf, 2, "the earlier copy, not the lookalike row before it")
         XCTAssertEqual(try codes(s.ledger, fileID: 3), ["DUPLICATE_FILE@-"])
 
-        // The lookup is an index search, not a scan of every file ever received.
+        // The same once the three files have been merged into the on-disk index.
+        try s.ledger.write { db in try s.ledger.contentIndex.merge(db) }
+        XCTAssertEqual(try s.ledger.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM content_index") }, 3)
+        s.drop(Fixture.validOrdersCSV, as: "orders-third.csv")
+        XCTAssertEqual(try s.engine.runOnce(settle: 0).rejected, 1)
+        XCTAssertEqual(try s.ledger.fileRecord(id: 4)?.duplicateOf, 2)
+
+        // The lookup in it is a key search, not a scan of every file ever received.
         let plan = try s.ledger.read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + Ledger.filesWithContentPrefixSQL,
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT file_id FROM content_index WHERE prefix = ?",
                              arguments: [String(sha.prefix(12))]).map { $0["detail"] as String }
         }
-        XCTAssertTrue(plan.contains { $0.contains("USING INDEX files_sha256_prefix") }, "\(plan)")
+        XCTAssertTrue(plan.contains { $0.contains("USING PRIMARY KEY") }, "\(plan)")
     }
 
     /// A ledger written before the hash-prefix index (schema v3) is migrated when opened,
@@ -140,11 +147,12 @@ final class LedgerTests: XCTestCase {
             }
         }
         let ledger = try Ledger(path: path)
-        XCTAssertEqual(try ledger.read(indexes), ["files_sha256_prefix"])
-        let found = try ledger.read { db in try Ledger.earliestFile(withContent: sha, db) }
+        XCTAssertEqual(try ledger.read(indexes), [], "the hashes moved out of the files table (v7)")
+        XCTAssertEqual(try ledger.read { db in try Int64.fetchOne(db, sql: "SELECT merged_through FROM content_index_state") }, 1)
+        let found = try ledger.write { db in try ledger.earliestFile(withContent: sha, db) }
         XCTAssertEqual(found?.id, 1)
         XCTAssertEqual(found?.name, "old.csv")
-        XCTAssertNil(try ledger.read { db in try Ledger.earliestFile(withContent: String(sha.dropLast()) + "c", db) })
+        XCTAssertNil(try ledger.write { db in try ledger.earliestFile(withContent: String(sha.dropLast()) + "c", db) })
     }
 
     /// `status` (and the web console, at every refresh) counts files by state from the

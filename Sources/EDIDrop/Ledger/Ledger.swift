@@ -9,6 +9,8 @@ import GRDB
 public final class Ledger: @unchecked Sendable {
     let writer: any DatabaseWriter
     public let path: String?
+    /// The duplicate check's index of content hashes (see `ContentIndex`).
+    let contentIndex = ContentIndex()
 
     /// Opens (creating and migrating when needed) the ledger at `path`.
     public init(path: String, readOnly: Bool = false) throws {
@@ -218,6 +220,26 @@ public final class Ledger: @unchecked Sendable {
             // none (1.2 s per dashboard on a million files). Only stock reports are in
             // this index.
             try db.execute(sql: "CREATE INDEX files_stock_reports ON files(id) WHERE \(Ledger.isStockReportSQL)")
+        }
+        migrator.registerMigration("v7-content-index") { db in
+            // Content hashes leave the files table's B-tree, where every new file wrote a
+            // random page (see `ContentIndex`): `content_index` holds the files up to
+            // `merged_through`, written in bulk; the rest are looked up in memory.
+            try db.execute(sql: """
+                CREATE TABLE content_index (
+                    prefix TEXT NOT NULL,
+                    file_id INTEGER NOT NULL REFERENCES files(id),
+                    PRIMARY KEY (prefix, file_id)
+                ) WITHOUT ROWID;
+                CREATE TABLE content_index_state (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    merged_through INTEGER NOT NULL
+                );
+                INSERT INTO content_index (prefix, file_id)
+                    SELECT substr(sha256, 1, \(ContentIndex.prefixLength)), id FROM files WHERE sha256 IS NOT NULL ORDER BY 1, 2;
+                INSERT INTO content_index_state (id, merged_through) VALUES (1, (SELECT IFNULL(MAX(id), 0) FROM files));
+                DROP INDEX files_sha256_prefix;
+                """)
         }
         return migrator
     }

@@ -134,18 +134,16 @@ public struct FileDetail: Sendable {
 
 extension Ledger {
     /// The first file still counted (not superseded) whose content has this SHA-256, as
-    /// (id, name). The index holds the hash's first 12 hex digits; the full hash is
-    /// compared here. It cannot be compared in the SQL: SQLite would substitute the
-    /// constant into `substr(sha256, ...)` and no longer recognise the indexed expression.
-    static let filesWithContentPrefixSQL =
-        "SELECT id, name, sha256 FROM files WHERE substr(sha256, 1, 12) = ? AND superseded = 0 ORDER BY id"
+    /// (id, name); inside the ledger's writing transaction (see `ContentIndex`).
+    func earliestFile(withContent sha256: String, _ db: Database) throws -> (id: Int64, name: String)? {
+        try contentIndex.earliestFile(withContent: sha256, db)
+    }
 
-    static func earliestFile(withContent sha256: String, _ db: Database) throws -> (id: Int64, name: String)? {
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: filesWithContentPrefixSQL), arguments: [String(sha256.prefix(12))])
-        while let row = try rows.next() {
-            if (row["sha256"] as String?) == sha256 { return (row["id"], row["name"]) }
-        }
-        return nil
+    /// Moves the content hashes kept in memory into the on-disk index, in a transaction of
+    /// its own, once enough files wait there; called after a commit.
+    func mergeContentIndexIfDue() throws {
+        guard contentIndex.isMergeDue else { return }
+        try writer.write { db in try contentIndex.merge(db) }
     }
 
     /// A file that is a stock report, in the words of the `files_stock_reports` partial

@@ -36,7 +36,20 @@ public struct Processor {
 
     /// Reads and commits a claimed file in a transaction of its own; returns its ledger record.
     public func process(_ claimed: ClaimedFile, receivedAt: Date) throws -> FileRecord {
-        try ledger.write { db in try process(claimed, receivedAt: receivedAt, in: db) }
+        let record = try ledger.write { db in try process(claimed, receivedAt: receivedAt, in: db) }
+        mergeContentIndex()
+        return record
+    }
+
+    /// After a commit, once enough files wait for it (`ContentIndex`). The files are
+    /// committed whatever happens here: a merge that fails (a full disk) is tried again
+    /// after the next commit, and until then the hashes are found in memory.
+    private func mergeContentIndex() {
+        do {
+            try ledger.mergeContentIndexIfDue()
+        } catch {
+            logger.warning("the content index could not be merged; it will be tried again", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Reads and commits a batch of claimed files in one transaction (group commit): one
@@ -47,6 +60,7 @@ public struct Processor {
     /// small orders file's orders (nothing of that needs the ledger), so that this thread
     /// only writes. Not with a progress display, which follows the file in hand.
     public func process(batch: [ClaimedFile], receivedAt: Date) throws -> [FileRecord] {
+        defer { mergeContentIndex() }
         guard batch.count > 1 && progress == nil else {
             return try ledger.write { db in try batch.map { try process($0, receivedAt: receivedAt, in: db) } }
         }
@@ -156,7 +170,7 @@ public struct Processor {
         if identity.size == 0 {
             return try commitRejected(&record, db: db, [Diagnostic(.emptyFile, message: "the file is empty")])
         }
-        if let (id, name) = try Ledger.earliestFile(withContent: identity.sha256, db) {
+        if let (id, name) = try ledger.earliestFile(withContent: identity.sha256, db) {
             record.duplicateOf = id
             return try commitRejected(&record, db: db, [Diagnostic(.duplicateFile, message: "the same content was already received as file \(id) (\(name)); it is not processed again")])
         }

@@ -1,0 +1,170 @@
+import Foundation
+import GRDB
+
+/// Finds the files already received with a given content (SHA-256), for the duplicate
+/// check, without one random index page written per file.
+///
+/// A B-tree index on content hashes puts every new file on a random page: at a million
+/// files that page is rewritten in the WAL and again at the checkpoint for each file, and
+/// it was most of what a large ledger cost per file (issue 8). So the hashes live in two
+/// tiers. Files up to `content_index_state.merged_through` are in `content_index`, an
+/// on-disk index written only in bulk; the files after it are kept here, in memory, read
+/// from `files` itself (which grows at its end) when first needed and as new rows appear.
+/// Once `mergeThreshold` files wait here, `mergeIfDue` moves them into `content_index` in
+/// one transaction, which touches each index page about once for many files.
+///
+/// What is in memory is only ever a hint: every candidate is read back and its full hash
+/// compared, so a stale entry costs a read and nothing more. What must never happen is a
+/// row missing from it, and that is why rows are read by id order from the last id seen,
+/// and why a rolled-back transaction (whose ids SQLite hands out again) puts the mark back
+/// to where the transaction found it. A file's row is never rolled back on its own (the
+/// per-file savepoints come after it), and rows are never deleted.
+final class ContentIndex: @unchecked Sendable {
+    /// The in-memory tier's size that triggers a merge. Larger: fewer, bigger merges (each
+    /// rewrites most pages of `content_index` once), and more rows read at a process's
+    /// start (on average half of this).
+    var mergeThreshold: Int
+
+    private let lock = NSLock()
+    /// Hash prefix (12 hex digits, a string Swift keeps inline) -> file ids, for files after
+    /// `mergedThrough`, in id order. One id per prefix but for collisions of 48 bits, so
+    /// the first id is held apart from the rest.
+    private var first: [String: Int64] = [:]
+    private var more: [String: [Int64]] = [:]
+    private var count = 0
+    /// Files up to this id are in `content_index`; nil until first used.
+    private var mergedThrough: Int64?
+    /// Every row up to this id that any committed transaction wrote has been read.
+    private var committedThrough: Int64 = 0
+    /// The last id read, rows of the open transaction included.
+    private var seenThrough: Int64 = 0
+    private var trackingTransaction = false
+
+    init(mergeThreshold: Int = 32_768) {
+        self.mergeThreshold = mergeThreshold
+    }
+
+    static let prefixLength = 12
+
+    /// The first file still counted (not superseded) whose content has this SHA-256, as
+    /// (id, name). Only inside the ledger's writing transaction: no other writer can add
+    /// rows while the files after the last one read are caught up with, and what the
+    /// transaction adds is followed to its commit or rollback.
+    func earliestFile(withContent sha256: String, _ db: Database) throws -> (id: Int64, name: String)? {
+        precondition(db.isInsideTransaction, "the content lookup runs inside the writing transaction")
+        let prefix = String(sha256.prefix(Self.prefixLength))
+        var candidates: [Int64] = try Int64.fetchAll(
+            db.cachedStatement(sql: "SELECT file_id FROM content_index WHERE prefix = ?"), arguments: [prefix])
+        lock.lock()
+        defer { lock.unlock() }
+        try catchUp(db)
+        if let id = first[prefix] {
+            candidates.append(id)
+            candidates += more[prefix] ?? []
+        }
+        guard !candidates.isEmpty else { return nil }
+        let statement = try db.cachedStatement(sql: "SELECT name, sha256 FROM files WHERE id = ? AND superseded = 0")
+        for id in Set(candidates).sorted() {
+            if let row = try Row.fetchOne(statement, arguments: [id]), (row["sha256"] as String?) == sha256 {
+                return (id, row["name"])
+            }
+        }
+        return nil
+    }
+
+    /// Reads the rows added since the last one read. The first time in a transaction, it
+    /// also arranges for a rollback to forget what that transaction added.
+    private func catchUp(_ db: Database) throws {
+        if mergedThrough == nil {
+            let merged = try Int64.fetchOne(db, sql: "SELECT merged_through FROM content_index_state") ?? 0
+            mergedThrough = merged
+            committedThrough = merged
+            seenThrough = merged
+        }
+        if !trackingTransaction {
+            trackingTransaction = true
+            let before = committedThrough
+            db.afterNextTransaction(onCommit: { [self] _ in
+                lock.lock()
+                committedThrough = seenThrough
+                trackingTransaction = false
+                lock.unlock()
+            }, onRollback: { [self] _ in
+                lock.lock()
+                forget(after: before)
+                seenThrough = before
+                trackingTransaction = false
+                lock.unlock()
+            })
+        }
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: Self.catchUpSQL), arguments: [seenThrough])
+        while let row = try rows.next() {
+            let id: Int64 = row[0]
+            if let prefix: String = row[1] { add(prefix, id) }
+            seenThrough = id
+        }
+    }
+
+    static let catchUpSQL = "SELECT id, substr(sha256, 1, \(prefixLength)) FROM files WHERE id > ? ORDER BY id"
+
+    private func add(_ prefix: String, _ id: Int64) {
+        count += 1
+        if first[prefix] == nil { first[prefix] = id } else { more[prefix, default: []].append(id) }
+    }
+
+    /// Drops the entries of files after `id` (kept: those up to it).
+    private func forget(after id: Int64) {
+        first = first.filter { $0.value <= id }
+        more = more.compactMapValues { ids in
+            let kept = ids.filter { $0 <= id }
+            return kept.isEmpty ? nil : kept
+        }
+        count = first.count + more.values.reduce(0) { $0 + $1.count }
+    }
+
+    /// Drops the entries of files up to `id` (kept: those after it).
+    private func forget(upTo id: Int64) {
+        first = first.filter { $0.value > id }
+        more = more.compactMapValues { ids in
+            let kept = ids.filter { $0 > id }
+            return kept.isEmpty ? nil : kept
+        }
+        // An id moved out of `more` whose prefix lost its `first` entry stays findable.
+        for (prefix, ids) in more where first[prefix] == nil {
+            first[prefix] = ids[0]
+            more[prefix] = ids.count > 1 ? Array(ids.dropFirst()) : nil
+        }
+        count = first.count + more.values.reduce(0) { $0 + $1.count }
+    }
+
+    var isMergeDue: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return count >= mergeThreshold
+    }
+
+    /// Moves the committed files' hashes from memory into `content_index`, in the caller's
+    /// transaction (one of its own: all of it or nothing, whatever cuts it). Another
+    /// process may have merged some of them already; those are skipped.
+    func merge(_ db: Database) throws {
+        precondition(db.isInsideTransaction, "a merge is one transaction")
+        lock.lock()
+        defer { lock.unlock() }
+        try catchUp(db)
+        let through = seenThrough
+        let from = try Int64.fetchOne(db, sql: "SELECT merged_through FROM content_index_state") ?? 0
+        guard through > from else { return }
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO content_index (prefix, file_id)
+            SELECT substr(sha256, 1, \(Self.prefixLength)), id FROM files
+            WHERE id > ? AND id <= ? AND sha256 IS NOT NULL ORDER BY 1, 2
+            """, arguments: [from, through])
+        try db.execute(sql: "UPDATE content_index_state SET merged_through = ?", arguments: [through])
+        db.afterNextTransaction(onCommit: { [self] _ in
+            lock.lock()
+            forget(upTo: through)
+            mergedThrough = through
+            lock.unlock()
+        })
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+import XCTest
+@testable import EDIDrop
+
+/// The duplicate check's two tiers (`ContentIndex`): files merged into `content_index`
+/// and the newer ones looked up in memory. A duplicate must be found whichever tier holds
+/// the earlier copy, whoever wrote it, and whatever a rollback or a cut merge left.
+final class ContentIndexTests: XCTestCase {
+    static func sha(_ n: Int) -> String {
+        String(format: "%064x", n)
+    }
+
+    /// A files row as the processor writes it, in the caller's transaction; its id.
+    @discardableResult
+    static func insertFile(_ db: Database, sha: String, name: String) throws -> Int64 {
+        try db.execute(sql: """
+            INSERT INTO files (channel, name, work_name, size, sha256, state, dest_dir, stored_name, received_at, processed_at)
+            VALUES ('orders', ?, ?, 1, ?, 'accepted', 'archive/2026-12-06', ?, 'x', 'x')
+            """, arguments: [name, name, sha, name])
+        return db.lastInsertedRowID
+    }
+
+    /// A valid orders file of its own content and order ids.
+    static func orders(_ i: Int) -> String {
+        Fixture.validOrdersCSV.replacingOccurrences(of: "S-1;", with: "S-1-\(i);").replacingOccurrences(of: "S-2;", with: "S-2-\(i);")
+    }
+
+    func testDuplicatesAreFoundOnEitherSideOfAMergeAndByANewProcess() throws {
+        let s = try Fixture.SpoolSetup()
+        s.ledger.contentIndex.mergeThreshold = 3
+        for i in 0..<5 {
+            s.drop(Self.orders(i), as: "o\(i).csv")
+            XCTAssertEqual(try s.engine.runOnce(settle: 0).accepted, 1)
+        }
+        let merged = try s.ledger.read { db in try Int64.fetchOne(db, sql: "SELECT merged_through FROM content_index_state") }
+        // A file is counted when the next one is looked up: three were counted at the
+        // fourth file's commit, and the merge took all four along; the fifth is in memory.
+        XCTAssertEqual(merged, 4)
+        XCTAssertEqual(try s.ledger.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM content_index") }, 4)
+
+        // A copy of a merged file and of one still in memory.
+        s.drop(Self.orders(0), as: "copy-of-o0.csv")
+        s.drop(Self.orders(4), as: "copy-of-o4.csv")
+        XCTAssertEqual(try s.engine.runOnce(settle: 0).rejected, 2)
+        let dups = try s.ledger.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, duplicate_of FROM files WHERE duplicate_of IS NOT NULL ORDER BY name")
+                .map { "\($0["name"] as String)->\($0["duplicate_of"] as Int64)" }
+        }
+        XCTAssertEqual(dups, ["copy-of-o0.csv->1", "copy-of-o4.csv->5"])
+
+        // A new process starts from the ledger alone.
+        let fresh = try Ledger(path: s.spool.ledgerPath)
+        try fresh.write { db in
+            XCTAssertEqual(try fresh.earliestFile(withContent: try Self.contentSHA(s, name: "o0.csv"), db)?.id, 1)
+            XCTAssertEqual(try fresh.earliestFile(withContent: try Self.contentSHA(s, name: "o4.csv"), db)?.id, 5)
+            XCTAssertNil(try fresh.earliestFile(withContent: Self.sha(1), db))
+        }
+    }
+
+    static func contentSHA(_ s: Fixture.SpoolSetup, name: String) throws -> String {
+        try XCTUnwrap(try s.ledger.read { db in try String.fetchOne(db, sql: "SELECT sha256 FROM files WHERE name = ?", arguments: [name]) })
+    }
+
+    /// SQLite hands the ids of a rolled-back transaction out again. A row another writer
+    /// then commits under such an id must still be found by the ledger that rolled back.
+    func testAFileWrittenUnderTheIdsOfARolledBackTransactionIsFound() throws {
+        let dir = FixtureFolder("edidrop-content")
+        let path = dir.join("ledger.sqlite")
+        let first = try Ledger(path: path)
+        let second = try Ledger(path: path)
+        try first.write { db in _ = try Self.insertFile(db, sha: Self.sha(10), name: "kept.csv") }
+
+        struct Abandon: Error {}
+        XCTAssertThrowsError(try first.write { db in
+            let id = try Self.insertFile(db, sha: Self.sha(11), name: "rolled-back.csv")
+            XCTAssertEqual(id, 2)
+            // Looked up after the row was written: the lookup has read it.
+            XCTAssertEqual(try first.earliestFile(withContent: Self.sha(11), db)?.id, 2)
+            throw Abandon()
+        })
+        let reused = try second.write { db in try Self.insertFile(db, sha: Self.sha(12), name: "other-writer.csv") }
+        XCTAssertEqual(reused, 2, "the id of the rolled-back row, handed out again")
+
+        try first.write { db in
+            XCTAssertEqual(try first.earliestFile(withContent: Self.sha(12), db)?.id, 2)
+            XCTAssertNil(try first.earliestFile(withContent: Self.sha(11), db), "the rolled-back file is gone")
+            XCTAssertEqual(try first.earliestFile(withContent: Self.sha(10), db)?.id, 1)
+        }
+    }
+
+    /// Files written by another process after this one last looked are found.
+    func testFilesOfAnotherWriterAreFound() throws {
+        let dir = FixtureFolder("edidrop-content")
+        let path = dir.join("ledger.sqlite")
+        let mine = try Ledger(path: path)
+        let theirs = try Ledger(path: path)
+        try mine.write { db in XCTAssertNil(try mine.earliestFile(withContent: Self.sha(20), db)) }
+        try theirs.write { db in _ = try Self.insertFile(db, sha: Self.sha(20), name: "theirs.csv") }
+        try theirs.write { db in try theirs.contentIndex.merge(db) }
+        try theirs.write { db in _ = try Self.insertFile(db, sha: Self.sha(21), name: "theirs-later.csv") }
+        try mine.write { db in
+            XCTAssertEqual(try mine.earliestFile(withContent: Self.sha(20), db)?.name, "theirs.csv")
+            XCTAssertEqual(try mine.earliestFile(withContent: Self.sha(21), db)?.name, "theirs-later.csv")
+        }
+        // A merge of rows the other writer merged already skips them.
+        try mine.write { db in try mine.contentIndex.merge(db) }
+        XCTAssertEqual(try mine.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM content_index") }, 2)
+    }
+
+    /// A merge is one transaction: cut short (here rolled back), it leaves the ledger and
+    /// the lookups as they were, and the next merge does the whole work.
+    func testAMergeCutShortChangesNothing() throws {
+        let dir = FixtureFolder("edidrop-content")
+        let ledger = try Ledger(path: dir.join("ledger.sqlite"))
+        try ledger.write { db in
+            for i in 0..<4 { try Self.insertFile(db, sha: Self.sha(30 + i), name: "f\(i).csv") }
+        }
+        struct Cut: Error {}
+        XCTAssertThrowsError(try ledger.write { db in
+            try ledger.contentIndex.merge(db)
+            throw Cut()
+        })
+        XCTAssertEqual(try ledger.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM content_index") }, 0)
+        XCTAssertEqual(try ledger.read { db in try Int64.fetchOne(db, sql: "SELECT merged_through FROM content_index_state") }, 0)
+        try ledger.write { db in
+            for i in 0..<4 { XCTAssertEqual(try ledger.earliestFile(withContent: Self.sha(30 + i), db)?.id, Int64(i + 1)) }
+        }
+        try ledger.write { db in try ledger.contentIndex.merge(db) }
+        XCTAssertEqual(try ledger.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM content_index") }, 4)
+        XCTAssertFalse(ledger.contentIndex.isMergeDue)
+        try ledger.write { db in
+            for i in 0..<4 { XCTAssertEqual(try ledger.earliestFile(withContent: Self.sha(30 + i), db)?.id, Int64(i + 1)) }
+            XCTAssertNil(try ledger.earliestFile(withContent: Self.sha(99), db))
+        }
+    }
+
+    /// A superseded file (handed back by `retry`) no longer counts, in either tier.
+    func testASupersededFileIsNotADuplicate() throws {
+        let dir = FixtureFolder("edidrop-content")
+        let ledger = try Ledger(path: dir.join("ledger.sqlite"))
+        try ledger.write { db in _ = try Self.insertFile(db, sha: Self.sha(40), name: "merged.csv") }
+        try ledger.write { db in try ledger.contentIndex.merge(db) }
+        try ledger.write { db in _ = try Self.insertFile(db, sha: Self.sha(41), name: "recent.csv") }
+        try ledger.write { db in
+            XCTAssertEqual(try ledger.earliestFile(withContent: Self.sha(40), db)?.id, 1)
+            XCTAssertEqual(try ledger.earliestFile(withContent: Self.sha(41), db)?.id, 2)
+            try db.execute(sql: "UPDATE files SET superseded = 1")
+            XCTAssertNil(try ledger.earliestFile(withContent: Self.sha(40), db))
+            XCTAssertNil(try ledger.earliestFile(withContent: Self.sha(41), db))
+        }
+    }
+}
