@@ -27,13 +27,13 @@ final class ContentIndex: @unchecked Sendable {
 
     private let lock = NSLock()
     /// Hash prefix (12 hex digits, a string Swift keeps inline) -> file ids, for files after
-    /// `mergedThrough`, in id order. One id per prefix but for collisions of 48 bits, so
+    /// the merge mark, in id order. One id per prefix but for collisions of 48 bits, so
     /// the first id is held apart from the rest.
     private var first: [String: Int64] = [:]
     private var more: [String: [Int64]] = [:]
     private var count = 0
-    /// Files up to this id are in `content_index`; nil until first used.
-    private var mergedThrough: Int64?
+    /// Whether the files after `content_index_state.merged_through` have been read once.
+    private var loaded = false
     /// Every row up to this id that any committed transaction wrote has been read.
     private var committedThrough: Int64 = 0
     /// The last id read, rows of the open transaction included.
@@ -75,9 +75,9 @@ final class ContentIndex: @unchecked Sendable {
     /// Reads the rows added since the last one read. The first time in a transaction, it
     /// also arranges for a rollback to forget what that transaction added.
     private func catchUp(_ db: Database) throws {
-        if mergedThrough == nil {
+        if !loaded {
             let merged = try Int64.fetchOne(db, sql: "SELECT merged_through FROM content_index_state") ?? 0
-            mergedThrough = merged
+            loaded = true
             committedThrough = merged
             seenThrough = merged
         }
@@ -91,7 +91,7 @@ final class ContentIndex: @unchecked Sendable {
                 lock.unlock()
             }, onRollback: { [self] _ in
                 lock.lock()
-                forget(after: before)
+                keep { $0 <= before }
                 seenThrough = before
                 trackingTransaction = false
                 lock.unlock()
@@ -112,29 +112,17 @@ final class ContentIndex: @unchecked Sendable {
         if first[prefix] == nil { first[prefix] = id } else { more[prefix, default: []].append(id) }
     }
 
-    /// Drops the entries of files after `id` (kept: those up to it).
-    private func forget(after id: Int64) {
-        first = first.filter { $0.value <= id }
-        more = more.compactMapValues { ids in
-            let kept = ids.filter { $0 <= id }
-            return kept.isEmpty ? nil : kept
+    /// Keeps only the entries of the files `isKept` names (after a rollback or a merge),
+    /// added again in id order so that `first` stays the lowest id of its prefix.
+    private func keep(where isKept: (Int64) -> Bool) {
+        let (oldFirst, oldMore) = (first, more)
+        first = [:]
+        more = [:]
+        count = 0
+        for (prefix, id) in oldFirst {
+            if isKept(id) { add(prefix, id) }
+            for later in oldMore[prefix] ?? [] where isKept(later) { add(prefix, later) }
         }
-        count = first.count + more.values.reduce(0) { $0 + $1.count }
-    }
-
-    /// Drops the entries of files up to `id` (kept: those after it).
-    private func forget(upTo id: Int64) {
-        first = first.filter { $0.value > id }
-        more = more.compactMapValues { ids in
-            let kept = ids.filter { $0 > id }
-            return kept.isEmpty ? nil : kept
-        }
-        // An id moved out of `more` whose prefix lost its `first` entry stays findable.
-        for (prefix, ids) in more where first[prefix] == nil {
-            first[prefix] = ids[0]
-            more[prefix] = ids.count > 1 ? Array(ids.dropFirst()) : nil
-        }
-        count = first.count + more.values.reduce(0) { $0 + $1.count }
     }
 
     var isMergeDue: Bool {
@@ -162,8 +150,7 @@ final class ContentIndex: @unchecked Sendable {
         try db.execute(sql: "UPDATE content_index_state SET merged_through = ?", arguments: [through])
         db.afterNextTransaction(onCommit: { [self] _ in
             lock.lock()
-            forget(upTo: through)
-            mergedThrough = through
+            keep { $0 > through }
             lock.unlock()
         })
     }
