@@ -21,7 +21,7 @@ struct EventBatch {
 
     var records: [Record] = []
     var attributes: [Attribute] = []
-    var bytes: [UInt8] = []
+    var bytes = ByteRun()
     /// Names first seen in this chunk, numbered on from the previous batches' names.
     var names: [String] = []
     var problems: [(problem: XMLProblem, fatal: Bool)] = []
@@ -54,7 +54,7 @@ final class SAXParser {
     private var finished = false
 
     /// Input is read this many bytes at a time; a chunk's events are all a batch holds.
-    static let chunkSize = 32 * 1024
+    static let chunkSize = 128 * 1024
 
     init(documentName: String, schema: XMLSchema?, maxDepth: Int, maxProblems: Int,
          read: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) {
@@ -113,7 +113,7 @@ final class SAXParser {
         state.batch = EventBatch()
         state.batch.records.reserveCapacity(batch.records.count)
         state.batch.attributes.reserveCapacity(batch.attributes.count)
-        state.batch.bytes.reserveCapacity(batch.bytes.count)
+        state.batch.bytes.reserve(batch.bytes.count)
         return batch
     }
 
@@ -218,7 +218,7 @@ final class ParseState {
     private var depth = 0
     private var sawRoot = false
     private var sawDoctype = false
-    private var text: [UInt8] = []
+    private var text = ByteRun()
     private var textHasContent = false
     private var textLine = 0
     private var lastStartLine = 1
@@ -370,7 +370,9 @@ final class ParseState {
         // complains after the schema has already judged the half tag; saying it first keeps
         // the report to the one problem that matters.
         var empty = false
-        if let input = parser?.pointee.input?.pointee, let cursor = input.cur, let end = input.end, cursor < end,
+        // Fields are read through the pointer: binding `input.pointee` would copy the whole
+        // struct for every element.
+        if let input = parser?.pointee.input, let cursor = input.pointee.cur, let end = input.pointee.end, cursor < end,
            cursor[0] == UInt8(ascii: ">") || (end - cursor >= 2 && cursor[0] == UInt8(ascii: "/")
                                               && cursor[1] == UInt8(ascii: ">")) {
             empty = cursor[0] == UInt8(ascii: "/")
@@ -405,9 +407,9 @@ final class ParseState {
     /// tree builder to decode; every other reference is already resolved, and an entity
     /// of the document's own cannot occur (its declaration is refused). So "&#38;" is the
     /// one thing to turn back into "&".
-    static func appendAttributeValue(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    static func appendAttributeValue(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout ByteRun) {
         guard let base = bytes.baseAddress, memchr(base, Int32(UInt8(ascii: "&")), bytes.count) != nil else {
-            out.append(contentsOf: bytes)
+            out.append(bytes)
             return
         }
         let escaped: [UInt8] = Array("&#38;".utf8)
@@ -455,17 +457,17 @@ final class ParseState {
         if !textHasContent {
             textHasContent = piece.contains { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
         }
-        text.append(contentsOf: piece)
+        text.append(piece)
     }
 
     private func flushText() {
         guard !text.isEmpty else { return }
         if textHasContent {
             let start = batch.bytes.count
-            batch.bytes.append(contentsOf: text)
+            batch.bytes.append(text)
             batch.records.append(.text(start..<batch.bytes.count, line: textLine))
         }
-        text.removeAll(keepingCapacity: true)
+        text.removeAll()
         textHasContent = false
     }
 
@@ -586,12 +588,12 @@ final class ParseState {
         handler.pointee.initialized = XML_SAX2_MAGIC
         handler.pointee.startDocument = { context in state(context)?.startDocument() }
         handler.pointee.startElementNs = { context, localName, _, uri, _, _, count, _, attributes in
-            state(context)?.startElement(localName: localName, uri: uri, count: Int(count), attributes: attributes)
+            withState(context) { $0.startElement(localName: localName, uri: uri, count: Int(count), attributes: attributes) }
         }
         handler.pointee.endElementNs = { context, localName, _, uri in
-            state(context)?.endElement(localName: localName, uri: uri)
+            withState(context) { $0.endElement(localName: localName, uri: uri) }
         }
-        handler.pointee.characters = { context, bytes, length in state(context)?.characters(bytes, length) }
+        handler.pointee.characters = { context, bytes, length in withState(context) { $0.characters(bytes, length) } }
         // Without a DTD nothing is ignorable; set anyway so no text can go missing.
         handler.pointee.ignorableWhitespace = handler.pointee.characters
         handler.pointee.cdataBlock = handler.pointee.characters
@@ -616,6 +618,13 @@ final class ParseState {
 private func state(_ context: UnsafeMutableRawPointer?) -> ParseState? {
     guard let context else { return nil }
     return Unmanaged<ParseState>.fromOpaque(context).takeUnretainedValue()
+}
+
+/// For the callbacks of every element and text: the state without a retain and a release
+/// around each call (the SAXParser that owns the state outlives its parser's callbacks).
+private func withState(_ context: UnsafeMutableRawPointer?, _ body: (ParseState) -> Void) {
+    guard let context else { return }
+    Unmanaged<ParseState>.fromOpaque(context)._withUnsafeGuaranteedRef(body)
 }
 
 private func reportLibXML2Error(_ userData: UnsafeMutableRawPointer?, _ error: xmlErrorPtr?) {

@@ -146,6 +146,6 @@ public final class XMLStreamReader {
     }
 
     private func text(_ range: Range<Int>) -> String {
-        batch.bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
+        batch.bytes.withBytes(range) { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -89,6 +89,9 @@ extension Edidrop {
         @Option(help: "The folder the files would arrive in: orders or warehouse.")
         var channel: String = "orders"
 
+        @Flag(help: "Also compute the content hash, as a run does before it parses (for comparison).")
+        var contentHash = false
+
         @Argument(help: "Files to read.")
         var files: [String]
 
@@ -101,7 +104,10 @@ extension Edidrop {
             let configuration = (try? SpoolConfiguration.load(from: FileSystem.join(globals.spoolRoot, "edidrop.toml"))) ?? SpoolConfiguration()
             let schemas = try CompiledSchemas()
             for path in files {
-                let identity = try FileIdentity.read(path: path, fallbackEncoding: configuration.intake.fallbackEncoding)
+                // No content hash unless asked: it serves the ledger's duplicate check, and
+                // nothing is recorded here.
+                let identity = try FileIdentity.read(path: path, fallbackEncoding: configuration.intake.fallbackEncoding,
+                                                     contentHash: contentHash)
                 let result = DocumentOpener.parseOnly(path: path, identity: identity, channel: Channel(rawValue: channel)!,
                                                       schemas: schemas, configuration: configuration)
                 print("\(path): \(result.format?.rawValue ?? "unreadable"), \(result.records) records, \(result.findings) findings")

@@ -52,4 +52,19 @@ final class FileSourceTests: XCTestCase {
         }
         XCTAssertEqual(problem.code, .unreadable)
     }
+
+    /// `edidrop parse` leaves the content hash out; everything parsing uses stays the same.
+    func testAnIdentityWithoutContentHashDiffersOnlyInTheHash() throws {
+        let dir = FixtureFolder("edidrop-file-identity")
+        let path = dir.join("orders.csv")
+        Fixture.write(Fixture.validOrdersCSV + String(repeating: "# padding\n", count: 800), to: path)
+        let full = try FileIdentity.read(path: path, fallbackEncoding: .windows1250)
+        let bare = try FileIdentity.read(path: path, fallbackEncoding: .windows1250, contentHash: false)
+        XCTAssertEqual(full.sha256.count, 64)
+        XCTAssertEqual(bare.sha256, "")
+        XCTAssertEqual(bare.size, full.size)
+        XCTAssertEqual(bare.encoding, full.encoding)
+        XCTAssertEqual(bare.head, full.head)
+        XCTAssertFalse(bare.holdsWholeFile, "more than 4 KiB: the head is only the start")
+    }
 }

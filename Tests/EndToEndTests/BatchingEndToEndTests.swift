@@ -51,6 +51,9 @@ final class BatchingEndToEndTests: XCTestCase {
         let r = try spool.run(["parse", file])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("orders-xml, 2 records, 0 findings"), r.stdout)
+        let hashing = try spool.run(["parse", "--content-hash", file])
+        XCTAssertEqual(hashing.status, 0, hashing.stderr)
+        XCTAssertEqual(hashing.stdout, r.stdout, "the hash changes nothing that is read")
         let help = try spool.run(["--help"])
         XCTAssertFalse(help.stdout.contains("\n  parse "), "hidden from help")
     }
