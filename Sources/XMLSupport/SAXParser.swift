@@ -54,6 +54,9 @@ final class SAXParser {
     private var finished = false
 
     /// Input is read this many bytes at a time; a chunk's events are all a batch holds.
+    /// 128 KiB rather than 32: a quarter of the hand-overs between the two threads, and in
+    /// alternating runs on a 20 MB file the faster of the two every time (0.25-0.29 s
+    /// against 0.26-0.40 s), for about 1 MiB more at the peak.
     static let chunkSize = 128 * 1024
 
     init(documentName: String, schema: XMLSchema?, maxDepth: Int, maxProblems: Int,
