@@ -7,7 +7,7 @@ import Glibc
 /// sequence path, about 75 instructions a call before the copy itself, which made it the
 /// largest part of that thread's own work; here an append is a capacity check and a memcpy.
 struct ByteRun {
-    /// Initialised up to its whole length (bytes past `count` are stale, never read).
+    /// Initialised up to its whole length (bytes past `count` are zeros or stale, never read).
     private var storage: [UInt8] = []
     private(set) var count = 0
 
@@ -47,9 +47,11 @@ struct ByteRun {
     private mutating func grow(to capacity: Int) {
         let old = storage
         let kept = count
-        // Uninitialised beyond what is kept: only written bytes are ever read.
+        // The kept bytes copied once, the rest zeroed rather than copied: growth is rare
+        // (each batch starts at its predecessor's size), so this costs next to nothing.
         storage = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
             old.withUnsafeBufferPointer { if kept > 0 { memcpy(buffer.baseAddress!, $0.baseAddress!, kept) } }
+            (buffer.baseAddress! + kept).initialize(repeating: 0, count: capacity - kept)
             initialized = capacity
         }
     }
