@@ -14,13 +14,12 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-             source: String, file: String, function: String, line: UInt) {
+    func log(event: LogEvent) {
         var o = JSONObject()
         o.add("ts", .string(Timestamp.iso(Date())))
-        o.add("level", .string(level.rawValue))
-        o.add("msg", .string(message.description))
-        let all = metadata.merging(explicit ?? [:]) { $1 }
+        o.add("level", .string(event.level.rawValue))
+        o.add("msg", .string(event.message.description))
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
         for key in all.keys.sorted() {
             o.add(key, .string(all[key]!.description))
         }

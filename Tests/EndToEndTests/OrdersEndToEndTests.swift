@@ -42,6 +42,30 @@ final class OrdersEndToEndTests: XCTestCase {
                                               options: .regularExpression), archived.first ?? "")
     }
 
+    /// `--log-format json`: one JSON object per line, the logger's metadata as fields.
+    func testJSONLogLinesAreOneObjectEach() throws {
+        let spool = try TestSpool()
+        try spool.drop("shop.csv", Fixtures.csvHeader + Fixtures.csvRow("J-1"))
+        let r = try spool.run(["--log-format", "json", "run", "--once", "--settle", "0"],
+                              environment: ["EDIDROP_LOG_LEVEL": "info"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        XCTAssertFalse(lines.isEmpty, "no log lines")
+        var messages: [String] = []
+        for line in lines {
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], line)
+            XCTAssertEqual(object["level"] as? String, "info", line)
+            XCTAssertNotNil((object["ts"] as? String)?.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"#, options: .regularExpression), line)
+            messages.append(object["msg"] as? String ?? "")
+            if object["msg"] as? String == "accepted" {
+                XCTAssertEqual(object["file.name"] as? String, "shop.csv", line)
+                XCTAssertEqual(object["documents"] as? String, "1", line)
+            }
+        }
+        XCTAssertEqual(messages.filter { $0 == "accepted" }.count, 1, r.stderr)
+        XCTAssertEqual(messages.filter { $0 == "archived" }.count, 1, r.stderr)
+    }
+
     func testInvalidFileIsRejectedWithEveryErrorAndItsLine() throws {
         let spool = try TestSpool()
         let content = Fixtures.csvHeader
