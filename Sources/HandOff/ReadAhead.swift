@@ -52,11 +52,17 @@ public final class ReadAhead<Item>: @unchecked Sendable {
         defer { condition.unlock() }
         while count == 0 && !finished { condition.wait() }
         guard count > 0 else { return nil }
+        let item = removeFirst()
+        condition.broadcast()
+        return item
+    }
+
+    /// The oldest item waiting; with the lock held and `count > 0`.
+    private func removeFirst() -> Item? {
         let item = queue[head]
         queue[head] = nil
         head = (head + 1) % queue.count
         count -= 1
-        condition.broadcast()
         return item
     }
 
@@ -75,10 +81,7 @@ public final class ReadAhead<Item>: @unchecked Sendable {
         defer { condition.unlock() }
         var left: [Item] = []
         while count > 0 {
-            if let item = queue[head] { left.append(item) }
-            queue[head] = nil
-            head = (head + 1) % queue.count
-            count -= 1
+            if let item = removeFirst() { left.append(item) }
         }
         return left
     }

@@ -589,7 +589,7 @@ final class ParseState {
     /// no getEntity callback no entity a document declares can ever be looked up.
     static func install(on handler: UnsafeMutablePointer<xmlSAXHandler>) {
         handler.pointee.initialized = XML_SAX2_MAGIC
-        handler.pointee.startDocument = { context in state(context)?.startDocument() }
+        handler.pointee.startDocument = { context in withState(context) { $0.startDocument() } }
         handler.pointee.startElementNs = { context, localName, _, uri, _, _, count, _, attributes in
             withState(context) { $0.startElement(localName: localName, uri: uri, count: Int(count), attributes: attributes) }
         }
@@ -601,43 +601,40 @@ final class ParseState {
         handler.pointee.ignorableWhitespace = handler.pointee.characters
         handler.pointee.cdataBlock = handler.pointee.characters
         handler.pointee.internalSubset = { context, _, externalID, systemID in
-            state(context)?.doctype(externalID: externalID, systemID: systemID)
+            withState(context) { $0.doctype(externalID: externalID, systemID: systemID) }
         }
         handler.pointee.externalSubset = { context, _, externalID, systemID in
-            state(context)?.doctype(externalID: externalID, systemID: systemID)
+            withState(context) { $0.doctype(externalID: externalID, systemID: systemID) }
         }
-        handler.pointee.entityDecl = { context, _, _, _, _, _ in state(context)?.entityDeclared() }
-        handler.pointee.unparsedEntityDecl = { context, _, _, _, _ in state(context)?.entityDeclared() }
-        handler.pointee.elementDecl = { context, _, _, _ in state(context)?.declarationRefused() }
+        handler.pointee.entityDecl = { context, _, _, _, _, _ in withState(context) { $0.entityDeclared() } }
+        handler.pointee.unparsedEntityDecl = { context, _, _, _, _ in withState(context) { $0.entityDeclared() } }
+        handler.pointee.elementDecl = { context, _, _, _ in withState(context) { $0.declarationRefused() } }
         handler.pointee.attributeDecl = { context, _, _, _, _, _, tree in
             // The callback owns the enumeration libxml2 built for it.
             if let tree { xmlFreeEnumeration(tree) }
-            state(context)?.declarationRefused()
+            withState(context) { $0.declarationRefused() }
         }
-        handler.pointee.reference = { context, _ in state(context)?.unexpandedReference() }
+        handler.pointee.reference = { context, _ in withState(context) { $0.unexpandedReference() } }
     }
 }
 
-private func state(_ context: UnsafeMutableRawPointer?) -> ParseState? {
+/// The parse state a callback was given, without a retain and a release around each call
+/// (callbacks run for every element and text; the SAXParser that owns the state outlives
+/// its parser's callbacks). Nil when libxml2 passed no context.
+@discardableResult
+private func withState<R>(_ context: UnsafeMutableRawPointer?, _ body: (ParseState) -> R) -> R? {
     guard let context else { return nil }
-    return Unmanaged<ParseState>.fromOpaque(context).takeUnretainedValue()
-}
-
-/// For the callbacks of every element and text: the state without a retain and a release
-/// around each call (the SAXParser that owns the state outlives its parser's callbacks).
-private func withState(_ context: UnsafeMutableRawPointer?, _ body: (ParseState) -> Void) {
-    guard let context else { return }
-    Unmanaged<ParseState>.fromOpaque(context)._withUnsafeGuaranteedRef(body)
+    return Unmanaged<ParseState>.fromOpaque(context)._withUnsafeGuaranteedRef(body)
 }
 
 private func reportLibXML2Error(_ userData: UnsafeMutableRawPointer?, _ error: xmlErrorPtr?) {
     guard let error else { return }
-    state(userData)?.libxml2Reported(error.pointee)
+    withState(userData) { $0.libxml2Reported(error.pointee) }
 }
 
 private func locateForSchema(_ context: UnsafeMutableRawPointer?, _ file: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
                              _ line: UnsafeMutablePointer<UInt>?) -> Int32 {
-    guard let parser = state(context)?.parser, let input = parser.pointee.input else { return -1 }
+    guard let parser = withState(context, { $0.parser }) ?? nil, let input = parser.pointee.input else { return -1 }
     file?.pointee = nil
     line?.pointee = UInt(max(0, input.pointee.line))
     return 0

@@ -76,7 +76,7 @@ final class ContentIndex: @unchecked Sendable {
     /// also arranges for a rollback to forget what that transaction added.
     private func catchUp(_ db: Database) throws {
         if !loaded {
-            let merged = try Int64.fetchOne(db, sql: "SELECT merged_through FROM content_index_state") ?? 0
+            let merged = try Self.mergedThrough(db)
             loaded = true
             committedThrough = merged
             seenThrough = merged
@@ -103,6 +103,11 @@ final class ContentIndex: @unchecked Sendable {
             if let prefix: String = row[1] { add(prefix, id) }
             seenThrough = id
         }
+    }
+
+    /// The last file whose hash is in `content_index` (as this transaction sees it).
+    private static func mergedThrough(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT merged_through FROM content_index_state") ?? 0
     }
 
     static let catchUpSQL = "SELECT id, substr(sha256, 1, \(prefixLength)) FROM files WHERE id > ? ORDER BY id"
@@ -140,7 +145,7 @@ final class ContentIndex: @unchecked Sendable {
         defer { lock.unlock() }
         try catchUp(db)
         let through = seenThrough
-        let from = try Int64.fetchOne(db, sql: "SELECT merged_through FROM content_index_state") ?? 0
+        let from = try Self.mergedThrough(db)
         guard through > from else { return }
         try db.execute(sql: """
             INSERT OR IGNORE INTO content_index (prefix, file_id)
