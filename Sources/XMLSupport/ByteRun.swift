@@ -22,7 +22,7 @@ struct ByteRun {
         let end = count + bytes.count
         if end > storage.count { grow(to: max(end, storage.count * 2, 256)) }
         let start = count
-        storage.withUnsafeMutableBufferPointer { memcpy($0.baseAddress! + start, source, bytes.count) }
+        storage.withUnsafeMutableBufferPointer { _ = memcpy($0.baseAddress! + start, source, bytes.count) }
         count = end
     }
 
@@ -50,7 +50,7 @@ struct ByteRun {
         // The kept bytes copied once, the rest zeroed rather than copied: growth is rare
         // (each batch starts at its predecessor's size), so this costs next to nothing.
         storage = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-            old.withUnsafeBufferPointer { if kept > 0 { memcpy(buffer.baseAddress!, $0.baseAddress!, kept) } }
+            old.withUnsafeBufferPointer { if kept > 0 { _ = memcpy(buffer.baseAddress!, $0.baseAddress!, kept) } }
             (buffer.baseAddress! + kept).initialize(repeating: 0, count: capacity - kept)
             initialized = capacity
         }
