@@ -211,6 +211,25 @@ final class CSVReaderTests: XCTestCase {
         }
     }
 
+    /// A format's reader takes a copy of a CSV reader before it starts (the buffer is made
+    /// at the first read since b377fd6): copies, made before or after the start, each read
+    /// the whole input on their own, and reading one moves no other.
+    func testCopiesOfAReaderReadOnTheirOwn() throws {
+        let text = "a;b\n1;\"x;y\"\n2;z\n"
+        let expected = try parseCSV(text)
+        var original = CSVReader(source: BytesSource(text))
+        var copy = original
+        XCTAssertEqual(try readAllRecords(&copy), expected)
+        XCTAssertEqual(try readAllRecords(&original), expected)
+
+        var started = CSVReader(source: BytesSource(text))
+        let header = try XCTUnwrap(started.next())
+        var later = started
+        XCTAssertEqual(try readAllRecords(&later), Array(expected.dropFirst()))
+        XCTAssertEqual(try readAllRecords(&started), Array(expected.dropFirst()))
+        XCTAssertEqual(header, expected[0])
+    }
+
     func testLineEndingsEmptyLinesAndTrailingDelimiters() throws {
         let crOnly = try parseCSV("a,b\r1,2\r\r3,4")
         XCTAssertEqual(csvValues(crOnly), [["a", "b"], ["1", "2"], ["3", "4"]])
