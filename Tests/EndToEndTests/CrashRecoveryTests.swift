@@ -49,10 +49,35 @@ final class CrashRecoveryTests: XCTestCase {
         try crashAtEveryPoint(files: 24, hits: { Self.oncePerBatch.contains($0) ? [1] : [1, 13] })
     }
 
-    /// More files than one batch (256): kills land in the second batch, with the first
-    /// one committed, delivered and archived.
+    /// More files than one batch (256): kills land in the second batch. Its claims come
+    /// before the first batch is delivered (its files are read while that happens), every
+    /// later point after the first batch is delivered and archived.
     func testCrashAtEveryPointInTheSecondBatch() throws {
         try crashAtEveryPoint(files: 300, hits: { Self.oncePerBatch.contains($0) ? [2] : [290] })
+    }
+
+    /// The overlap itself: a kill at the second batch's last claim finds the first batch
+    /// committed but not yet delivered or archived, and the second claimed but not
+    /// committed; a restart finishes both, once.
+    func testCrashWhileTheNextBatchIsClaimedBeforeTheLastOneIsDelivered() throws {
+        let count = 300
+        let names = (1...count).map { String(format: "m%03d.csv", $0) }
+        let ids = names.indices.map { "M-\($0 + 1)" }
+        let spool = try TestSpool()
+        for (name, id) in zip(names, ids) { try spool.drop(name, Fixtures.csv([id])) }
+        let crashed = try spool.run(["run", "--once", "--settle", "0"],
+                                    environment: [CrashSwitch.environmentVariable: "after-claim#\(count)"])
+        XCTAssertTrue(crashed.killedBySignal && crashed.status == SIGKILL, "status \(crashed.status): \(crashed.stderr)")
+        let status = try spool.json(["status"]) as? [String: Any]
+        XCTAssertEqual(status?["inFlight"] as? Int, 256, "the first batch: committed, not archived")
+        XCTAssertEqual(status?["pendingDeliveries"] as? Int, 256, "the first batch: nothing delivered yet")
+        XCTAssertEqual(spool.files(in: "outbox").count, 0, "nothing in the outbox yet")
+        XCTAssertEqual(spool.files(in: "archive").count, 0, "nothing archived yet")
+        XCTAssertEqual(spool.files(in: "work").count, count, "both batches claimed")
+        XCTAssertEqual(spool.files(in: "inbox"), [])
+        let again = try spool.run(["run", "--once", "--settle", "0"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        try spool.assertInvariants(inputs: names, orders: Set(ids))
     }
 
     /// One file whose orders fill three pages of deliveries (`Deliverer.batchSize`), so

@@ -173,7 +173,14 @@ public final class Engine {
     /// one syncfs for the outgoing files, one fsync per folder.
     func handle(batch claimed: [ClaimedFile], summary: inout RunSummary) throws {
         guard !claimed.isEmpty else { return }
-        let records = try processor.process(batch: claimed, receivedAt: clock.now())
+        let reading = processor.startReading(claimed)
+        defer { reading.close() }
+        try finish(try commit(reading, summary: &summary), summary: &summary)
+    }
+
+    /// Step 3 for a batch being read ahead: one commit, and what it recorded, logged.
+    private func commit(_ reading: Processor.BatchReading, summary: inout RunSummary) throws -> [FileRecord] {
+        let records = try processor.process(reading, receivedAt: clock.now())
         for record in records {
             crash.reached(.afterCommit)
             if record.state == .accepted { summary.accepted += 1 } else { summary.rejected += 1 }
@@ -183,6 +190,12 @@ public final class Engine {
             ])
             removeCopiedSource(record)
         }
+        return records
+    }
+
+    /// Steps 4 and 5 for a committed batch: its messages delivered, its originals archived.
+    private func finish(_ records: [FileRecord], summary: inout RunSummary) throws {
+        guard !records.isEmpty else { return }
         // Archiving needs only the commit, not the deliveries (recovery finishes each on its
         // own), and the two touch different folders: in a batch of some size the originals
         // move on a thread of their own while the messages are delivered, and the moves are
@@ -242,12 +255,28 @@ public final class Engine {
 
     /// Claims and handles ready candidates in batches (see `batchLimit`, `batchBytes`).
     /// Remote candidates are downloaded and handled one at a time.
+    ///
+    /// Batches overlap by one step: once a batch is claimed and its claims are durable, its
+    /// files are read ahead (`Processor.startReading`) while the batch before it, already
+    /// committed, is delivered and archived; then it is committed. A crash in between
+    /// leaves states recovery already repairs: a committed batch not yet delivered or
+    /// archived, and claimed files not yet committed.
     private func claimAndHandle(_ candidates: [Candidate], summary: inout RunSummary) throws {
         var batch: [ClaimedFile] = []
         var batchSize: Int64 = 0
         var claimedFrom: [Candidate] = []
+        // Committed, not yet delivered and archived, with the candidates it was claimed from.
+        var committed: (records: [FileRecord], from: [Candidate])? = nil
+        func finishCommitted() throws {
+            guard let done = committed else { return }
+            committed = nil
+            try finish(done.records, summary: &summary)
+            if spool.configuration.intake.doneMarker {
+                for c in done.from { try? FileSystem.removeFile(c.path + CandidateRules.doneSuffix) }
+            }
+        }
         func flush() throws {
-            guard !batch.isEmpty else { return }
+            guard !batch.isEmpty else { return try finishCommitted() }
             // The claims are durable before anything about them is committed.
             var folders: [String] = []
             for f in batch.map({ spool.workFolder(for: $0.channel) }) where !folders.contains(f) { folders.append(f) }
@@ -256,10 +285,10 @@ public final class Engine {
             for f in claimedFrom.map({ FileSystem.parentPath(of: $0.path) }) where !inputs.contains(f) { inputs.append(f) }
             for f in inputs { try? FileSystem.syncDirectory(f) }
             for _ in batch { crash.reached(.afterClaim) }
-            try handle(batch: batch, summary: &summary)
-            if spool.configuration.intake.doneMarker {
-                for c in claimedFrom { try? FileSystem.removeFile(c.path + CandidateRules.doneSuffix) }
-            }
+            let reading = processor.startReading(batch)
+            defer { reading.close() }
+            try finishCommitted()
+            committed = (try commit(reading, summary: &summary), claimedFrom)
             batch = []
             batchSize = 0
             claimedFrom = []
@@ -268,6 +297,7 @@ public final class Engine {
             if stop.isStopped { break }
             if candidate.path.hasPrefix("sftp://") {
                 try flush()
+                try finishCommitted()
                 try claimRemoteAndHandle(candidate, summary: &summary)
                 continue
             }
@@ -278,6 +308,7 @@ public final class Engine {
             if batch.count >= Self.batchLimit || batchSize >= Self.batchBytes { try flush() }
         }
         try flush()
+        try finishCommitted()
     }
 
     private func claimRemoteAndHandle(_ candidate: Candidate, summary: inout RunSummary) throws {

@@ -55,21 +55,29 @@ public struct Processor {
     /// Reads and commits a batch of claimed files in one transaction (group commit): one
     /// durable commit for all of them. Each file's effects still stand or fall alone (a
     /// savepoint per file), so the outcome is the same as committing them one by one.
-    ///
-    /// Meanwhile a second thread reads ahead: it hashes each file and reads and checks a
-    /// small orders file's orders (nothing of that needs the ledger), so that this thread
-    /// only writes. Not with a progress display, which follows the file in hand.
     public func process(batch: [ClaimedFile], receivedAt: Date) throws -> [FileRecord] {
-        defer { mergeContentIndex() }
-        guard batch.count > 1 && progress == nil else {
-            return try ledger.write { db in try batch.map { try process($0, receivedAt: receivedAt, in: db) } }
-        }
+        let reading = startReading(batch)
+        defer { reading.close() }
+        return try process(reading, receivedAt: receivedAt)
+    }
+
+    /// Starts reading a batch ahead of its commit, on a second thread: it hashes each file
+    /// and reads and checks a small orders file's orders (nothing of that needs the
+    /// ledger), so that the committing thread only writes. The engine starts it before it
+    /// delivers and archives the batch before, which the reading then overlaps. Not with a
+    /// progress display, which follows the file in hand.
+    func startReading(_ batch: [ClaimedFile]) -> BatchReading {
+        guard batch.count > 1 && progress == nil else { return BatchReading(batch: batch, ahead: nil) }
         let configuration = spool.configuration
         let schemas = self.schemas
         let limit = readAheadBytes
         let render = (format: configuration.outbox.format, day: Timestamp.localDay(clock.now()))
         let archiveDay = spool.archiveFolder(day: render.day)
-        let ahead = ReadAhead<PreparedFile>(capacity: 32) { ahead in
+        // A batch of small files is read whole before its commit starts; otherwise at most
+        // 32 files wait, read, so that memory stays bounded whatever the files hold.
+        let bytes = batch.reduce(Int64(0)) { $0 + max(0, $1.status.size) }
+        let capacity = bytes <= Self.wholeBatchReadBytes ? batch.count : 32
+        let ahead = ReadAhead<PreparedFile>(capacity: capacity) { ahead in
             for claimed in batch {
                 var prepared = Self.prepareFile(claimed, configuration: configuration, schemas: schemas, limit: limit, render: render)
                 if case .orders? = prepared.content {
@@ -79,10 +87,43 @@ public struct Processor {
                 if !ahead.put(prepared) { return }
             }
         }
-        defer { ahead.close() }
-        return try ledger.write { db in
-            try batch.map { try process($0, receivedAt: receivedAt, in: db, prepared: ahead.take()) }
+        return BatchReading(batch: batch, ahead: ahead)
+    }
+
+    /// Up to this many bytes of input, a batch is read ahead whole (see `startReading`).
+    static let wholeBatchReadBytes: Int64 = 4 << 20
+
+    /// Commits a batch whose reading was started by `startReading`.
+    func process(_ reading: BatchReading, receivedAt: Date) throws -> [FileRecord] {
+        defer { mergeContentIndex() }
+        guard let ahead = reading.ahead else {
+            return try ledger.write { db in try reading.batch.map { try process($0, receivedAt: receivedAt, in: db) } }
         }
+        return try ledger.write { db in
+            try reading.batch.map { try process($0, receivedAt: receivedAt, in: db, prepared: ahead.take()) }
+        }
+    }
+
+    /// A batch of claimed files and the thread reading them ahead of their commit. Closed
+    /// once, by whoever holds it, on every way out.
+    final class BatchReading {
+        let batch: [ClaimedFile]
+        fileprivate let ahead: ReadAhead<PreparedFile>?
+        private var closed = false
+
+        fileprivate init(batch: [ClaimedFile], ahead: ReadAhead<PreparedFile>?) {
+            self.batch = batch
+            self.ahead = ahead
+        }
+
+        /// Stops the reading thread if it still runs, and waits for it.
+        func close() {
+            guard !closed else { return }
+            closed = true
+            ahead?.close()
+        }
+
+        deinit { close() }
     }
 
     /// What a file's processing can learn without the ledger, learnt ahead of time.
