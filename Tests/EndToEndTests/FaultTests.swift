@@ -57,6 +57,41 @@ final class FaultTests: XCTestCase {
         try spool.assertInvariants(inputs: ["a.csv", "bad.csv"], orders: ["P-1", "P-2"])
     }
 
+    /// Two batches (300 files), so that each batch's first page of temp files is written
+    /// ahead on a thread of its own while the next batch is claimed: a full outbox fails
+    /// those writes, every message stays pending with no temp file left to hold room,
+    /// every file is still archived, and once there is room a run delivers each order
+    /// once. (Temp files of failed writes were kept, holding room their retries needed.)
+    func testAFullOutboxFailsTheTempFilesWrittenAheadAndLosesNothing() throws {
+        let spool = try TestSpool()
+        try mountTmpfs(spool.path("outbox"), size: "2m")
+        fill(spool.path("outbox"))
+        let names = (1...300).map { String(format: "w%03d.csv", $0) }
+        let ids = names.indices.map { "W-\($0 + 1)" }
+        for (name, id) in zip(names, ids) { try spool.drop(name, Fixtures.csv([id])) }
+        let first = try spool.run(["run", "--once", "--settle", "0"], environment: ["EDIDROP_LOG_LEVEL": "warning"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stderr.contains("delivery failed; will retry"), first.stderr)
+        XCTAssertEqual(spool.files(in: "outbox"), [".junk"], "no order file, and no temp file left by a failed write")
+        XCTAssertEqual(spool.files(in: "archive").count, 300, "the files themselves are archived")
+        let status = try spool.json(["status"]) as? [String: Any]
+        XCTAssertEqual(status?["pendingDeliveries"] as? Int, 300)
+
+        // Room for about half of them: a run delivers what fits and leaves no temp file of
+        // the rest; once the rest fits, the next run delivers it.
+        let junk = try FileHandle(forWritingTo: URL(fileURLWithPath: spool.path("outbox/.junk")))
+        try junk.truncate(atOffset: 1400 * 1024)
+        try junk.close()
+        XCTAssertEqual(try spool.run(["run", "--once", "--settle", "0"]).status, 0)
+        let delivered = spool.files(in: "outbox").filter { !$0.hasPrefix(".") }.count
+        XCTAssertGreaterThan(delivered, 0)
+        XCTAssertLessThan(delivered, 300)
+        XCTAssertEqual(spool.files(in: "outbox").filter { $0.hasPrefix(".") }, [".junk"], "no temp file holds room")
+        try FileManager.default.removeItem(atPath: spool.path("outbox/.junk"))
+        XCTAssertEqual(try spool.run(["run", "--once", "--settle", "0"]).status, 0)
+        try spool.assertInvariants(inputs: names, orders: Set(ids))
+    }
+
     func testAReadOnlyOutboxAndAVanishedOneAreRetriedByTheDaemon() throws {
         let spool = try TestSpool(configuration: "[intake]\npoll_interval = 0.2\nsettle = 0\n")
         try mountTmpfs(spool.path("outbox"), size: "1m")

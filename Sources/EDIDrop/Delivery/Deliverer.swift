@@ -34,8 +34,18 @@ public struct Deliverer {
     /// The same for the messages of the files whose ids are in `files` (a batch committed
     /// together has consecutive ids). Messages are read a page at a time, so a file that
     /// caused a million messages needs no more memory than one that caused a hundred.
+    ///
+    /// `firstPage`: the first page of new messages, already being fetched and written by
+    /// `writeFirstPage` (the engine starts it right after a batch's commit).
     @discardableResult
-    public func deliverDue(files: ClosedRange<Int64>?, ignoringBackoff: Bool = false, excluding: Set<Int64> = []) throws -> Summary {
+    public func deliverDue(files: ClosedRange<Int64>?, ignoringBackoff: Bool = false, excluding: Set<Int64> = [],
+                           firstPage: PageWrittenAhead? = nil) throws -> Summary {
+        var firstPage = firstPage?.ahead
+        defer {
+            // Not reached (an error before the new messages): its temp files go, as a retry writes them again.
+            let unused: [Result<WrittenPage, Error>] = firstPage?.close() ?? []
+            for case .success(let page) in unused { page.batches.forEach(Self.removeTemps) }
+        }
         let now = ignoringBackoff ? "9999" : Timestamp.iso(clock.now())
         var summary = Summary()
         var failedFolders = Set<DeliveryTarget>()
@@ -48,6 +58,10 @@ public struct Deliverer {
             // The next page of new messages, fetched and its temp files written while this
             // page is renamed and marked (see `writeAhead`).
             var ahead: ReadAhead<Result<WrittenPage, Error>>?
+            if state == .pending {
+                ahead = firstPage
+                firstPage = nil
+            }
             defer {
                 // Left by an error on this thread: a page written ahead but never taken.
                 let unused: [Result<WrittenPage, Error>] = ahead?.close() ?? []
@@ -159,6 +173,26 @@ public struct Deliverer {
         }
     }
 
+    /// The first page of a committed batch's new messages, fetched and written ahead (see
+    /// `writeFirstPage`); handed to `deliverDue`, which takes it or removes its temp files.
+    public struct PageWrittenAhead {
+        fileprivate let ahead: ReadAhead<Result<WrittenPage, Error>>
+
+        /// For a page that will not be delivered now (an error came first): waits for its
+        /// writing and removes its temp files; its messages stay pending for a retry.
+        public func discard() {
+            for case .success(let page) in ahead.close() { page.batches.forEach(Deliverer.removeTemps) }
+        }
+    }
+
+    /// Starts fetching and writing the first page of new messages of `files` on a thread of
+    /// its own, the protocol's first step only (temp files written and made durable, nothing
+    /// recorded), as `writeAhead` does for a big file's next page: the engine starts it after
+    /// a batch's commit and claims the next batch meanwhile, then delivers with it.
+    public func writeFirstPage(files: ClosedRange<Int64>, excluding: Set<Int64>) -> PageWrittenAhead {
+        PageWrittenAhead(ahead: writeAhead(after: 0, due: Timestamp.iso(clock.now()), files: files, skipping: [], excluding: excluding))
+    }
+
     /// The temp files of a batch written but not delivered. Its messages stay `pending`
     /// with no attempt counted; a retry writes them again (and would replace a temp file
     /// this leaves behind), so a removal that fails is no loss.
@@ -212,10 +246,15 @@ public struct Deliverer {
             }
             written.append(m)
         }
+        // The failed message and those after it wait for a retry, which writes their temp
+        // files again: what was written of them goes now. On a full disk, temp files kept
+        // for messages that wait would hold the very room their retry needs.
+        Self.removeTemps(WrittenBatch(target: target, folder: folder, written: Array(batch[written.count...]), failure: nil))
         if !written.isEmpty {
             do {
                 try durable.makeDurable()
             } catch {
+                Self.removeTemps(WrittenBatch(target: target, folder: folder, written: written, failure: nil))
                 return WrittenBatch(target: target, folder: folder, written: [], failure: (written[0], error))
             }
         }
@@ -299,7 +338,13 @@ public struct Deliverer {
         if spool.configuration.folders.requireMount && !FileSystem.isMountPoint(folder) {
             throw SystemError("deliver (require_mount: the share is not mounted)", folder, errno: ENOTCONN)
         }
-        try FileSystem.writeDurably(Array(message.content), to: temp)
+        do {
+            try FileSystem.writeDurably(Array(message.content), to: temp)
+        } catch {
+            // The message stays pending; what was written of it holds no room its retry needs.
+            try? FileSystem.removeFile(temp)
+            throw error
+        }
         crash.reached(.afterTempWrite)
         try ledger.write { db in
             try db.execute(sql: "UPDATE outbox SET state = 'delivering' WHERE id = ?", arguments: [message.id])

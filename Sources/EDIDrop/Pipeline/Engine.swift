@@ -194,7 +194,8 @@ public final class Engine {
     }
 
     /// Steps 4 and 5 for a committed batch: its messages delivered, its originals archived.
-    private func finish(_ records: [FileRecord], summary: inout RunSummary) throws {
+    /// `firstPage`: its first page of messages, already being written (`claimAndHandle`).
+    private func finish(_ records: [FileRecord], firstPage: Deliverer.PageWrittenAhead? = nil, summary: inout RunSummary) throws {
         guard !records.isEmpty else { return }
         // Archiving needs only the commit, not the deliveries (recovery finishes each on its
         // own), and the two touch different folders: in a batch of some size the originals
@@ -208,7 +209,7 @@ public final class Engine {
             : nil
         defer { moving?.close() }
         if let first = records.first?.id, let last = records.last?.id {
-            let d = try deliverer.deliverDue(files: first...last, excluding: summary.failedMessages)
+            let d = try deliverer.deliverDue(files: first...last, excluding: summary.failedMessages, firstPage: firstPage)
             summary.delivered += d.delivered
             summary.deliveryFailures += d.failed
             summary.failedMessages.formUnion(d.failedIDs)
@@ -256,21 +257,28 @@ public final class Engine {
     /// Claims and handles ready candidates in batches (see `batchLimit`, `batchBytes`).
     /// Remote candidates are downloaded and handled one at a time.
     ///
-    /// Batches overlap by one step: once a batch is claimed and its claims are durable, its
-    /// files are read ahead (`Processor.startReading`) while the batch before it, already
-    /// committed, is delivered and archived; then it is committed. A crash in between
-    /// leaves states recovery already repairs: a committed batch not yet delivered or
-    /// archived, and claimed files not yet committed.
+    /// Batches overlap by one step: once a batch is committed, the temp files of its first
+    /// page of messages are written and made durable on a thread of their own while the
+    /// next batch is claimed; once that batch's claims are durable, its files are read
+    /// ahead (`Processor.startReading`) while the committed batch is delivered and
+    /// archived; then it is committed. A crash in between leaves states recovery already
+    /// repairs: a committed batch not yet delivered or archived (with temp files a retry
+    /// writes again), and claimed files not yet committed.
     private func claimAndHandle(_ candidates: [Candidate], summary: inout RunSummary) throws {
         var batch: [ClaimedFile] = []
         var batchSize: Int64 = 0
         var claimedFrom: [Candidate] = []
-        // Committed, not yet delivered and archived, with the candidates it was claimed from.
-        var committed: (records: [FileRecord], from: [Candidate])? = nil
+        // Committed, not yet delivered and archived, with the candidates it was claimed from
+        // and its first page of messages being written.
+        var committed: (records: [FileRecord], from: [Candidate], firstPage: Deliverer.PageWrittenAhead?)? = nil
+        defer {
+            // Left by an error: the page's temp files go (its messages stay pending).
+            committed?.firstPage?.discard()
+        }
         func finishCommitted() throws {
             guard let done = committed else { return }
             committed = nil
-            try finish(done.records, summary: &summary)
+            try finish(done.records, firstPage: done.firstPage, summary: &summary)
             if spool.configuration.intake.doneMarker {
                 for c in done.from { try? FileSystem.removeFile(c.path + CandidateRules.doneSuffix) }
             }
@@ -288,7 +296,11 @@ public final class Engine {
             let reading = processor.startReading(batch)
             defer { reading.close() }
             try finishCommitted()
-            committed = (try commit(reading, summary: &summary), claimedFrom)
+            let records = try commit(reading, summary: &summary)
+            let firstPage = records.count >= Self.concurrentArchiveMinimum
+                ? records.first?.id.flatMap { first in records.last?.id.map { deliverer.writeFirstPage(files: first...$0, excluding: summary.failedMessages) } }
+                : nil
+            committed = (records, claimedFrom, firstPage)
             batch = []
             batchSize = 0
             claimedFrom = []
