@@ -57,9 +57,9 @@ final class CrashRecoveryTests: XCTestCase {
     }
 
     /// The overlap itself: a kill at the second batch's last claim finds the first batch
-    /// committed but not yet delivered or archived (its first temp files perhaps written),
-    /// and the second claimed but not committed; a restart finishes both, once, and leaves
-    /// no temp file.
+    /// committed but not yet delivered, nor its archiving recorded (its first temp files
+    /// perhaps written, its originals perhaps moved), and the second claimed but not
+    /// committed; a restart finishes both, once, and leaves no temp file.
     func testCrashWhileTheNextBatchIsClaimedBeforeTheLastOneIsDelivered() throws {
         let count = 300
         let names = (1...count).map { String(format: "m%03d.csv", $0) }
@@ -75,8 +75,10 @@ final class CrashRecoveryTests: XCTestCase {
         // The first batch's temp files may be there (written ahead while the second was
         // claimed); no order file is.
         XCTAssertEqual(spool.files(in: "outbox").filter { !$0.hasPrefix(".") }.count, 0, "no order file in the outbox yet")
-        XCTAssertEqual(spool.files(in: "archive").count, 0, "nothing archived yet")
-        XCTAssertEqual(spool.files(in: "work").count, count, "both batches claimed")
+        // The first batch's originals are moving to the archive meanwhile (not yet recorded).
+        let archived = spool.files(in: "archive").count
+        XCTAssertLessThanOrEqual(archived, 256, "only the first batch's originals move")
+        XCTAssertEqual(spool.files(in: "work").count + archived, count, "both batches claimed")
         XCTAssertEqual(spool.files(in: "inbox"), [])
         let again = try spool.run(["run", "--once", "--settle", "0"])
         XCTAssertEqual(again.status, 0, again.stderr)

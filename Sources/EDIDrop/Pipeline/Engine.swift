@@ -193,32 +193,59 @@ public final class Engine {
         return records
     }
 
-    /// Steps 4 and 5 for a committed batch: its messages delivered, its originals archived.
-    /// `firstPage`: its first page of messages, already being written (`claimAndHandle`).
-    private func finish(_ records: [FileRecord], firstPage: Deliverer.PageWrittenAhead? = nil, summary: inout RunSummary) throws {
-        guard !records.isEmpty else { return }
-        // Archiving needs only the commit, not the deliveries (recovery finishes each on its
-        // own), and the two touch different folders: in a batch of some size the originals
-        // move on a thread of their own while the messages are delivered, and the moves are
-        // recorded after the deliveries, in the ledger's one writer. Should a delivery fail
-        // with a ledger error, the moves are waited for and left unrecorded, as after a crash.
-        let moving = records.count >= Self.concurrentArchiveMinimum
-            ? ReadAhead<Archiver.Moves>(capacity: 1, threadName: "edidrop-archive") { [archiver] ahead in
+    /// What starts on other threads as soon as a batch is committed, in a batch of some
+    /// size (`concurrentArchiveMinimum`): the temp files of its first page of messages
+    /// written and made durable, and its originals moved to the archive. Both need only the
+    /// commit, and both run while the engine claims the next batch and then delivers this
+    /// one; every mark and every ledger record stays on the engine's thread, in order.
+    struct AfterCommit {
+        var firstPage: Deliverer.PageWrittenAhead?
+        var moving: ReadAhead<Archiver.Moves>?
+
+        /// For a batch that will not be finished now (an error came first): the temp files
+        /// written go (the messages stay pending), and the moves made stay unrecorded, as
+        /// after a crash; recovery and the next pass finish both.
+        func discard() {
+            firstPage?.discard()
+            _ = moving?.close()
+        }
+    }
+
+    private func startAfterCommit(_ records: [FileRecord], summary: RunSummary) -> AfterCommit {
+        guard records.count >= Self.concurrentArchiveMinimum, let first = records.first?.id, let last = records.last?.id else {
+            return AfterCommit()
+        }
+        return AfterCommit(
+            firstPage: deliverer.writeFirstPage(files: first...last, excluding: summary.failedMessages),
+            moving: ReadAhead<Archiver.Moves>(capacity: 1, threadName: "edidrop-archive") { [archiver] ahead in
                 _ = ahead.put(archiver.move(batch: records))
-            }
-            : nil
-        defer { moving?.close() }
+            })
+    }
+
+    /// Steps 4 and 5 for a committed batch: its messages delivered, its originals archived.
+    /// `started`: what `startAfterCommit` started for it; nil to start it here.
+    ///
+    /// Archiving needs only the commit, not the deliveries (recovery finishes each on its
+    /// own), and the two touch different folders: in a batch of some size the originals
+    /// move on a thread of their own while the messages are delivered, and the moves are
+    /// recorded after the deliveries, in the ledger's one writer. Should a delivery fail
+    /// with a ledger error, the moves are waited for and left unrecorded, as after a crash.
+    private func finish(_ records: [FileRecord], started: AfterCommit? = nil, summary: inout RunSummary) throws {
+        guard !records.isEmpty else { return }
+        let work = started ?? startAfterCommit(records, summary: summary)
+        defer { _ = work.moving?.close() }
         if let first = records.first?.id, let last = records.last?.id {
-            let d = try deliverer.deliverDue(files: first...last, excluding: summary.failedMessages, firstPage: firstPage)
+            let d = try deliverer.deliverDue(files: first...last, excluding: summary.failedMessages, firstPage: work.firstPage)
             summary.delivered += d.delivered
             summary.deliveryFailures += d.failed
             summary.failedMessages.formUnion(d.failedIDs)
         }
-        archive(records, moved: moving?.take(), summary: &summary)
+        archive(records, moved: work.moving?.take(), summary: &summary)
     }
 
-    /// From this many files a batch's archive moves overlap its deliveries (see `handle`);
-    /// for fewer, a thread costs more than it saves.
+    /// From this many files a batch's originals move and its first temp files are written
+    /// on threads of their own (see `startAfterCommit`); for fewer, a thread costs more
+    /// than it saves.
     public static let concurrentArchiveMinimum = 16
 
     /// Archives committed files. A folder that is full, read-only or gone does not stop
@@ -258,27 +285,25 @@ public final class Engine {
     /// Remote candidates are downloaded and handled one at a time.
     ///
     /// Batches overlap by one step: once a batch is committed, the temp files of its first
-    /// page of messages are written and made durable on a thread of their own while the
-    /// next batch is claimed; once that batch's claims are durable, its files are read
-    /// ahead (`Processor.startReading`) while the committed batch is delivered and
-    /// archived; then it is committed. A crash in between leaves states recovery already
-    /// repairs: a committed batch not yet delivered or archived (with temp files a retry
-    /// writes again), and claimed files not yet committed.
+    /// page of messages are written and its originals moved to the archive on threads of
+    /// their own (`startAfterCommit`) while the next batch is claimed; once that batch's
+    /// claims are durable, its files are read ahead (`Processor.startReading`) while the
+    /// committed batch is delivered and its moves recorded; then it is committed. A crash in
+    /// between leaves states recovery already repairs: a committed batch not yet delivered
+    /// or archived (with temp files a retry writes again, originals moved but not
+    /// recorded), and claimed files not yet committed.
     private func claimAndHandle(_ candidates: [Candidate], summary: inout RunSummary) throws {
         var batch: [ClaimedFile] = []
         var batchSize: Int64 = 0
         var claimedFrom: [Candidate] = []
         // Committed, not yet delivered and archived, with the candidates it was claimed from
-        // and its first page of messages being written.
-        var committed: (records: [FileRecord], from: [Candidate], firstPage: Deliverer.PageWrittenAhead?)? = nil
-        defer {
-            // Left by an error: the page's temp files go (its messages stay pending).
-            committed?.firstPage?.discard()
-        }
+        // and what started after its commit.
+        var committed: (records: [FileRecord], from: [Candidate], started: AfterCommit)? = nil
+        defer { committed?.started.discard() }
         func finishCommitted() throws {
             guard let done = committed else { return }
             committed = nil
-            try finish(done.records, firstPage: done.firstPage, summary: &summary)
+            try finish(done.records, started: done.started, summary: &summary)
             if spool.configuration.intake.doneMarker {
                 for c in done.from { try? FileSystem.removeFile(c.path + CandidateRules.doneSuffix) }
             }
@@ -297,10 +322,7 @@ public final class Engine {
             defer { reading.close() }
             try finishCommitted()
             let records = try commit(reading, summary: &summary)
-            let firstPage = records.count >= Self.concurrentArchiveMinimum
-                ? records.first?.id.flatMap { first in records.last?.id.map { deliverer.writeFirstPage(files: first...$0, excluding: summary.failedMessages) } }
-                : nil
-            committed = (records, claimedFrom, firstPage)
+            committed = (records, claimedFrom, startAfterCommit(records, summary: summary))
             batch = []
             batchSize = 0
             claimedFrom = []
