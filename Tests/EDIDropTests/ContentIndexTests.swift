@@ -89,6 +89,44 @@ final class ContentIndexTests: XCTestCase {
         }
     }
 
+    /// The hashes read ahead of the first lookup come from a read snapshot: a file another
+    /// writer commits after that snapshot, and one this ledger writes and rolls back, are
+    /// handled as without the read ahead.
+    func testHashesReadAheadFromAnOlderSnapshotMissNothing() throws {
+        let dir = FixtureFolder("edidrop-content")
+        let path = dir.join("ledger.sqlite")
+        let setup = try Ledger(path: path)
+        for i in 0..<5 { try setup.write { db in _ = try Self.insertFile(db, sha: Self.sha(30 + i), name: "f\(i).csv") } }
+        try setup.write { db in try setup.contentIndex.merge(db) }
+        for i in 5..<8 { try setup.write { db in _ = try Self.insertFile(db, sha: Self.sha(30 + i), name: "f\(i).csv") } }
+
+        let mine = try Ledger(path: path)
+        let theirs = try Ledger(path: path)
+        try mine.read { db in
+            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM files"), 8, "the snapshot starts here")
+            try theirs.write { db in _ = try Self.insertFile(db, sha: Self.sha(40), name: "after-the-snapshot.csv") }
+            try mine.contentIndex.preload(db)
+        }
+        try mine.write { db in
+            XCTAssertEqual(try mine.earliestFile(withContent: Self.sha(40), db)?.name, "after-the-snapshot.csv")
+        }
+        struct Abandon: Error {}
+        XCTAssertThrowsError(try mine.write { db in
+            _ = try Self.insertFile(db, sha: Self.sha(41), name: "rolled-back.csv")
+            XCTAssertEqual(try mine.earliestFile(withContent: Self.sha(41), db)?.name, "rolled-back.csv")
+            throw Abandon()
+        })
+        try mine.write { db in
+            XCTAssertEqual(try mine.earliestFile(withContent: Self.sha(40), db)?.name, "after-the-snapshot.csv")
+            XCTAssertEqual(try mine.earliestFile(withContent: Self.sha(36), db)?.name, "f6.csv", "read ahead, after the merge")
+            XCTAssertEqual(try mine.earliestFile(withContent: Self.sha(32), db)?.name, "f2.csv", "merged")
+            XCTAssertNil(try mine.earliestFile(withContent: Self.sha(41), db), "the rolled-back file is gone")
+        }
+        // Read ahead once a lookup has loaded the tier: nothing changes.
+        try mine.read { db in try mine.contentIndex.preload(db) }
+        try mine.write { db in XCTAssertEqual(try mine.earliestFile(withContent: Self.sha(40), db)?.name, "after-the-snapshot.csv") }
+    }
+
     /// Files written by another process after this one last looked are found.
     func testFilesOfAnotherWriterAreFound() throws {
         let dir = FixtureFolder("edidrop-content")

@@ -139,6 +139,15 @@ extension Ledger {
         try contentIndex.earliestFile(withContent: sha256, db)
     }
 
+    /// Starts reading the duplicate check's newest hashes on a thread of its own, so that
+    /// the first file's lookup need not (see `ContentIndex.preload`). A read that fails is
+    /// left to that lookup, which reads them itself.
+    public func preloadContentIndex() {
+        Thread.detachNewThread { [self] in
+            try? read { db in try contentIndex.preload(db) }
+        }
+    }
+
     /// Moves the content hashes kept in memory into the on-disk index, in a transaction of
     /// its own, once enough files wait there; called after a commit.
     func mergeContentIndexIfDue() throws {

@@ -397,6 +397,7 @@ public final class Engine {
     /// settle), deliver, return.
     public func runOnce(settle: Double) throws -> RunSummary {
         var summary = RunSummary()
+        ledger.preloadContentIndex()
         try handle(orphans: try recover(summary: &summary), summary: &summary)
         var tracker = SettleTracker(settle: settle)
         var waiting = scanInputs()
@@ -449,6 +450,7 @@ public final class Engine {
     /// `run`: poll the input folders until stopped; the file in hand is always finished.
     public func runUntilStopped(settle: Double) throws {
         var summary = RunSummary()
+        ledger.preloadContentIndex()
         try handle(orphans: try recover(summary: &summary), summary: &summary)
         var tracker = SettleTracker(settle: settle)
         let poll = spool.configuration.intake.pollInterval
