@@ -311,7 +311,17 @@ public struct CSVReader<Source: ByteSource> {
                 let endLine = line
                 pos += 1
                 startLine()
-                if b == carriageReturn { try skipLineFeedAfterCR(p) }
+                if b == carriageReturn {
+                    do {
+                        try skipLineFeedAfterCR(p)
+                    } catch {
+                        // The record ended at the CR, whatever follows it: a failure to read
+                        // what follows belongs to the next call. Otherwise whether this
+                        // record came out would depend on the read sizes (the start of a
+                        // bad UTF-8 sequence is handed out when it ends a read).
+                        failure = error
+                    }
+                }
                 lastFieldCount = fields.count
                 return CSVRecord(line: recordLine, fields: fields, endLine: endLine)
             }
