@@ -40,12 +40,9 @@ public struct Deliverer {
     @discardableResult
     public func deliverDue(files: ClosedRange<Int64>?, ignoringBackoff: Bool = false, excluding: Set<Int64> = [],
                            firstPage: PageWrittenAhead? = nil) throws -> Summary {
-        var firstPage = firstPage?.ahead
-        defer {
-            // Not reached (an error before the new messages): its temp files go, as a retry writes them again.
-            let unused: [Result<WrittenPage, Error>] = firstPage?.close() ?? []
-            for case .success(let page) in unused { page.batches.forEach(Self.removeTemps) }
-        }
+        var firstPage = firstPage
+        // Not reached (an error before the new messages): its temp files go, as a retry writes them again.
+        defer { firstPage?.discard() }
         let now = ignoringBackoff ? "9999" : Timestamp.iso(clock.now())
         var summary = Summary()
         var failedFolders = Set<DeliveryTarget>()
@@ -59,13 +56,12 @@ public struct Deliverer {
             // page is renamed and marked (see `writeAhead`).
             var ahead: ReadAhead<Result<WrittenPage, Error>>?
             if state == .pending {
-                ahead = firstPage
+                ahead = firstPage?.ahead
                 firstPage = nil
             }
             defer {
                 // Left by an error on this thread: a page written ahead but never taken.
-                let unused: [Result<WrittenPage, Error>] = ahead?.close() ?? []
-                for case .success(let page) in unused { page.batches.forEach(Self.removeTemps) }
+                if let ahead { Self.discard(ahead) }
             }
             while true {
                 let written: WrittenPage
@@ -180,9 +176,13 @@ public struct Deliverer {
 
         /// For a page that will not be delivered now (an error came first): waits for its
         /// writing and removes its temp files; its messages stay pending for a retry.
-        public func discard() {
-            for case .success(let page) in ahead.close() { page.batches.forEach(Deliverer.removeTemps) }
-        }
+        public func discard() { Deliverer.discard(ahead) }
+    }
+
+    /// Stops a page's writing ahead, waits for it, and removes the temp files of a page it
+    /// wrote that was never taken.
+    private static func discard(_ ahead: ReadAhead<Result<WrittenPage, Error>>) {
+        for case .success(let page) in ahead.close() { page.batches.forEach(removeTemps) }
     }
 
     /// Starts fetching and writing the first page of new messages of `files` on a thread of
@@ -197,7 +197,11 @@ public struct Deliverer {
     /// with no attempt counted; a retry writes them again (and would replace a temp file
     /// this leaves behind), so a removal that fails is no loss.
     private static func removeTemps(_ batch: WrittenBatch) {
-        for m in batch.written { try? FileSystem.removeFile(FileSystem.join(batch.folder, tempName(m.name))) }
+        removeTemps(of: batch.written, in: batch.folder)
+    }
+
+    private static func removeTemps(of messages: some Sequence<OutboxMessage>, in folder: String) {
+        for m in messages { try? FileSystem.removeFile(FileSystem.join(folder, tempName(m.name))) }
     }
 
     /// At most this many messages share one `delivering` and one `delivered` commit.
@@ -249,12 +253,12 @@ public struct Deliverer {
         // The failed message and those after it wait for a retry, which writes their temp
         // files again: what was written of them goes now. On a full disk, temp files kept
         // for messages that wait would hold the very room their retry needs.
-        Self.removeTemps(WrittenBatch(target: target, folder: folder, written: Array(batch[written.count...]), failure: nil))
+        Self.removeTemps(of: batch[written.count...], in: folder)
         if !written.isEmpty {
             do {
                 try durable.makeDurable()
             } catch {
-                Self.removeTemps(WrittenBatch(target: target, folder: folder, written: written, failure: nil))
+                Self.removeTemps(of: written, in: folder)
                 return WrittenBatch(target: target, folder: folder, written: [], failure: (written[0], error))
             }
         }

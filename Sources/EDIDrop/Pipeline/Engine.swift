@@ -211,12 +211,12 @@ public final class Engine {
         }
     }
 
-    private func startAfterCommit(_ records: [FileRecord], summary: RunSummary) -> AfterCommit {
+    private func startAfterCommit(_ records: [FileRecord], excluding failedMessages: Set<Int64>) -> AfterCommit {
         guard records.count >= Self.concurrentArchiveMinimum, let first = records.first?.id, let last = records.last?.id else {
             return AfterCommit()
         }
         return AfterCommit(
-            firstPage: deliverer.writeFirstPage(files: first...last, excluding: summary.failedMessages),
+            firstPage: deliverer.writeFirstPage(files: first...last, excluding: failedMessages),
             moving: ReadAhead<Archiver.Moves>(capacity: 1, threadName: "edidrop-archive") { [archiver] ahead in
                 _ = ahead.put(archiver.move(batch: records))
             })
@@ -232,7 +232,7 @@ public final class Engine {
     /// with a ledger error, the moves are waited for and left unrecorded, as after a crash.
     private func finish(_ records: [FileRecord], started: AfterCommit? = nil, summary: inout RunSummary) throws {
         guard !records.isEmpty else { return }
-        let work = started ?? startAfterCommit(records, summary: summary)
+        let work = started ?? startAfterCommit(records, excluding: summary.failedMessages)
         defer { _ = work.moving?.close() }
         if let first = records.first?.id, let last = records.last?.id {
             let d = try deliverer.deliverDue(files: first...last, excluding: summary.failedMessages, firstPage: work.firstPage)
@@ -322,7 +322,7 @@ public final class Engine {
             defer { reading.close() }
             try finishCommitted()
             let records = try commit(reading, summary: &summary)
-            committed = (records, claimedFrom, startAfterCommit(records, summary: summary))
+            committed = (records, claimedFrom, startAfterCommit(records, excluding: summary.failedMessages))
             batch = []
             batchSize = 0
             claimedFrom = []
