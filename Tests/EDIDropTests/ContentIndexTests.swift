@@ -11,6 +11,11 @@ final class ContentIndexTests: XCTestCase {
         String(format: "%064x", n)
     }
 
+    /// A hash whose prefix (the first 12 hex digits) is its own.
+    static func distinct(_ n: Int) -> String {
+        String(format: "%012x", n) + String(repeating: "0", count: 52)
+    }
+
     /// A files row as the processor writes it, in the caller's transaction; its id.
     @discardableResult
     static func insertFile(_ db: Database, sha: String, name: String) throws -> Int64 {
@@ -19,6 +24,16 @@ final class ContentIndexTests: XCTestCase {
             VALUES ('orders', ?, ?, 1, ?, 'accepted', 'archive/2026-12-06', ?, 'x', 'x')
             """, arguments: [name, name, sha, name])
         return db.lastInsertedRowID
+    }
+
+    /// A new ledger in `dir` with file 1 (`merged`) in `content_index` and file 2
+    /// ("recent.csv", `recent`) after the merge mark.
+    static func ledger(in dir: FixtureFolder, merged: String, named name: String, thenRecent recent: String) throws -> Ledger {
+        let ledger = try Ledger(path: dir.join("ledger.sqlite"))
+        try ledger.write { db in _ = try insertFile(db, sha: merged, name: name) }
+        try ledger.write { db in try ledger.contentIndex.merge(db) }
+        try ledger.write { db in _ = try insertFile(db, sha: recent, name: "recent.csv") }
+        return ledger
     }
 
     /// A valid orders file of its own content and order ids.
@@ -173,13 +188,72 @@ final class ContentIndexTests: XCTestCase {
         }
     }
 
+    /// The on-disk lookup read ahead of a commit, from a snapshot (`lookUpOnDisk`), stands
+    /// for the commit's own lookup only while the merge mark is the snapshot's: a file
+    /// merged after the snapshot has left the memory tier and is in neither the snapshot's
+    /// answer nor memory, and must be found all the same.
+    func testALookupReadAheadOfAMergeIsNotTrusted() throws {
+        // (Hashes of different prefixes: `sha(_:)` gives them all the same one.)
+        let dir = FixtureFolder("edidrop-content")
+        let ledger = try Self.ledger(in: dir, merged: Self.distinct(50), named: "old.csv", thenRecent: Self.distinct(51))
+        try ledger.write { db in XCTAssertEqual(try ledger.earliestFile(withContent: Self.distinct(51), db)?.id, 2) }
+
+        let before = try XCTUnwrap(ledger.lookUpContentOnDisk(Self.distinct(51)))
+        XCTAssertEqual(before.fileIds, [], "recent.csv is still in memory, not on disk")
+        XCTAssertEqual(before.mergedThrough, 1)
+        try ledger.write { db in try ledger.contentIndex.merge(db) }
+        try ledger.write { db in
+            XCTAssertEqual(try ledger.earliestFile(withContent: Self.distinct(51), onDisk: before, db)?.name, "recent.csv")
+        }
+
+        // With the mark unchanged the answer read ahead is the lookup: the commit reads no
+        // page of content_index for it (here an answer made up to show it is used).
+        let now = try XCTUnwrap(ledger.lookUpContentOnDisk(Self.distinct(50)))
+        XCTAssertEqual(now.fileIds, [1])
+        try ledger.write { db in
+            XCTAssertEqual(try ledger.earliestFile(withContent: Self.distinct(50), onDisk: now, db)?.name, "old.csv")
+            var madeUp = now
+            madeUp.fileIds = []
+            XCTAssertNil(try ledger.earliestFile(withContent: Self.distinct(50), onDisk: madeUp, db))
+            // An answer for another hash is not used.
+            let other = ContentIndex.OnDisk(prefix: String(Self.distinct(52).prefix(ContentIndex.prefixLength)),
+                                            mergedThrough: now.mergedThrough, fileIds: [])
+            XCTAssertEqual(try ledger.earliestFile(withContent: Self.distinct(50), onDisk: other, db)?.name, "old.csv")
+        }
+    }
+
+    /// Batches read ahead look their files up in the on-disk index from a snapshot; with
+    /// merges between and inside the runs (a threshold of 3), every copy is still found,
+    /// of a merged file and of one in memory, and no new file is taken for a copy.
+    func testCopiesInBatchesReadAheadAreFoundAcrossMerges() throws {
+        let s = try Fixture.SpoolSetup()
+        s.ledger.contentIndex.mergeThreshold = 3
+        for i in 0..<12 { s.drop(Self.orders(i), as: "o\(i).csv") }
+        XCTAssertEqual(try s.engine.runOnce(settle: 0).accepted, 12)
+        for i in 12..<14 { s.drop(Self.orders(i), as: "o\(i).csv") }
+        XCTAssertEqual(try s.engine.runOnce(settle: 0).accepted, 2)
+        let merged = try s.ledger.read { db in try Int64.fetchOne(db, sql: "SELECT merged_through FROM content_index_state") }
+        XCTAssertGreaterThanOrEqual(merged ?? 0, 12, "the first run's files are on disk")
+
+        for i in 0..<14 { s.drop(Self.orders(i), as: "copy-of-o\(i).csv") }
+        for i in 14..<18 { s.drop(Self.orders(i), as: "o\(i).csv") }
+        // And a copy of a file of the same batch, which no snapshot can have seen.
+        s.drop(Self.orders(17), as: "z-copy-of-o17.csv")
+        let run = try s.engine.runOnce(settle: 0)
+        XCTAssertEqual(run.rejected, 15)
+        XCTAssertEqual(run.accepted, 4)
+        let dups = try s.ledger.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT c.name AS copy, o.name AS original FROM files c JOIN files o ON o.id = c.duplicate_of ORDER BY c.name
+                """).map { "\($0["copy"] as String)->\($0["original"] as String)" }
+        }
+        XCTAssertEqual(dups, (0..<14).map { "copy-of-o\($0).csv->o\($0).csv" }.sorted() + ["z-copy-of-o17.csv->o17.csv"])
+    }
+
     /// A superseded file (handed back by `retry`) no longer counts, in either tier.
     func testASupersededFileIsNotADuplicate() throws {
         let dir = FixtureFolder("edidrop-content")
-        let ledger = try Ledger(path: dir.join("ledger.sqlite"))
-        try ledger.write { db in _ = try Self.insertFile(db, sha: Self.sha(40), name: "merged.csv") }
-        try ledger.write { db in try ledger.contentIndex.merge(db) }
-        try ledger.write { db in _ = try Self.insertFile(db, sha: Self.sha(41), name: "recent.csv") }
+        let ledger = try Self.ledger(in: dir, merged: Self.sha(40), named: "merged.csv", thenRecent: Self.sha(41))
         try ledger.write { db in
             XCTAssertEqual(try ledger.earliestFile(withContent: Self.sha(40), db)?.id, 1)
             XCTAssertEqual(try ledger.earliestFile(withContent: Self.sha(41), db)?.id, 2)

@@ -50,11 +50,22 @@ final class ContentIndex: @unchecked Sendable {
     /// (id, name). Only inside the ledger's writing transaction: no other writer can add
     /// rows while the files after the last one read are caught up with, and what the
     /// transaction adds is followed to its commit or rollback.
-    func earliestFile(withContent sha256: String, _ db: Database) throws -> (id: Int64, name: String)? {
+    ///
+    /// `onDisk`, when given, is what `content_index` held for this hash in a read snapshot
+    /// taken ahead of the commit (`lookUpOnDisk`). It stands for the lookup when the merge
+    /// mark is still the one the snapshot had: `content_index` only changes by merges, and
+    /// every merge moves the mark forward (rows are only added, never removed, and a merge
+    /// that rolls back takes its mark with it), so the same mark means the same index.
+    /// Otherwise the lookup is made here, as without it.
+    func earliestFile(withContent sha256: String, onDisk: OnDisk? = nil, _ db: Database) throws -> (id: Int64, name: String)? {
         precondition(db.isInsideTransaction, "the content lookup runs inside the writing transaction")
         let prefix = String(sha256.prefix(Self.prefixLength))
-        var candidates: [Int64] = try Int64.fetchAll(
-            db.cachedStatement(sql: "SELECT file_id FROM content_index WHERE prefix = ?"), arguments: [prefix])
+        var candidates: [Int64]
+        if let onDisk, onDisk.prefix == prefix, try Self.mergedThrough(db) == onDisk.mergedThrough {
+            candidates = onDisk.fileIds
+        } else {
+            candidates = try Self.fileIdsOnDisk(prefix: prefix, db)
+        }
         lock.lock()
         defer { lock.unlock() }
         try catchUp(db)
@@ -70,6 +81,26 @@ final class ContentIndex: @unchecked Sendable {
             }
         }
         return nil
+    }
+
+    /// What `content_index` lists for a hash prefix in one snapshot, with that snapshot's
+    /// merge mark: read ahead of a commit, off the committing thread.
+    struct OnDisk: Sendable {
+        var prefix: String
+        var mergedThrough: Int64
+        var fileIds: [Int64]
+    }
+
+    /// The on-disk tier's part of a lookup, from a read transaction (any snapshot): at a
+    /// million files this is a random page of `content_index` per file, which the thread
+    /// that commits need not wait for (issue 8: it was most of what a large ledger cost).
+    static func lookUpOnDisk(content sha256: String, _ db: Database) throws -> OnDisk {
+        let prefix = String(sha256.prefix(prefixLength))
+        return OnDisk(prefix: prefix, mergedThrough: try mergedThrough(db), fileIds: try fileIdsOnDisk(prefix: prefix, db))
+    }
+
+    private static func fileIdsOnDisk(prefix: String, _ db: Database) throws -> [Int64] {
+        try Int64.fetchAll(db.cachedStatement(sql: "SELECT file_id FROM content_index WHERE prefix = ?"), arguments: [prefix])
     }
 
     /// Reads the hashes waiting in memory (the files after the merge mark) ahead of the
@@ -129,7 +160,7 @@ final class ContentIndex: @unchecked Sendable {
 
     /// The last file whose hash is in `content_index` (as this transaction sees it).
     private static func mergedThrough(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT merged_through FROM content_index_state") ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT merged_through FROM content_index_state")) ?? 0
     }
 
     static let catchUpSQL = "SELECT id, substr(sha256, 1, \(prefixLength)) FROM files WHERE id > ? ORDER BY id"

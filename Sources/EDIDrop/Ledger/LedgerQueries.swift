@@ -135,8 +135,26 @@ public struct FileDetail: Sendable {
 extension Ledger {
     /// The first file still counted (not superseded) whose content has this SHA-256, as
     /// (id, name); inside the ledger's writing transaction (see `ContentIndex`).
-    func earliestFile(withContent sha256: String, _ db: Database) throws -> (id: Int64, name: String)? {
-        try contentIndex.earliestFile(withContent: sha256, db)
+    func earliestFile(withContent sha256: String, onDisk: ContentIndex.OnDisk? = nil,
+                      _ db: Database) throws -> (id: Int64, name: String)? {
+        try contentIndex.earliestFile(withContent: sha256, onDisk: onDisk, db)
+    }
+
+    /// The duplicate check's on-disk part for a hash, read ahead of the commit from a read
+    /// snapshot of its own (see `ContentIndex.earliestFile`); nil when it cannot be read
+    /// that way (then the commit looks it up itself). Not for a ledger without concurrent
+    /// readers (`validate`'s scratch ledger), where a read waits for the writing
+    /// transaction, which may be waiting for this very read.
+    func lookUpContentOnDisk(_ sha256: String) -> ContentIndex.OnDisk? {
+        guard writer is DatabasePool else { return nil }
+        return try? read { db in try ContentIndex.lookUpOnDisk(content: sha256, db) }
+    }
+
+    /// Runs `body` in a read transaction when the ledger has concurrent readers (as
+    /// `lookUpContentOnDisk`); otherwise, or when the transaction cannot start, not at all.
+    func withReadSnapshot(_ body: (Database) -> Void) {
+        guard writer is DatabasePool else { return }
+        try? read { db in body(db) }
     }
 
     /// Starts reading the duplicate check's newest hashes on a thread of its own, so that

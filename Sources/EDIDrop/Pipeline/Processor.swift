@@ -61,9 +61,10 @@ public struct Processor {
         return try process(reading, receivedAt: receivedAt)
     }
 
-    /// Starts reading a batch ahead of its commit, on a second thread: it hashes each file
-    /// and reads and checks a small orders file's orders (nothing of that needs the
-    /// ledger), so that the committing thread only writes. The engine starts it before it
+    /// Starts reading a batch ahead of its commit, on a second thread: it hashes each file,
+    /// looks the hash up in the duplicate check's on-disk index (from a read snapshot, a
+    /// hint the commit checks) and reads and checks a small orders file's orders, so that
+    /// the committing thread mostly writes. The engine starts it before it
     /// delivers and archives the batch before, which the reading then overlaps. Not with a
     /// progress display, which follows the file in hand.
     func startReading(_ batch: [ClaimedFile]) -> BatchReading {
@@ -73,19 +74,37 @@ public struct Processor {
         let limit = readAheadBytes
         let render = (format: configuration.outbox.format, day: Timestamp.localDay(clock.now()))
         let archiveDay = spool.archiveFolder(day: render.day)
+        let ledger = self.ledger
         // A batch of small files is read whole before its commit starts; otherwise at most
         // 32 files wait, read, so that memory stays bounded whatever the files hold.
         let bytes = batch.reduce(Int64(0)) { $0 + max(0, $1.status.size) }
         let capacity = bytes <= Self.wholeBatchReadBytes ? batch.count : 32
+        let wholeBatch = capacity == batch.count
         let ahead = ReadAhead<PreparedFile>(capacity: capacity) { ahead in
-            for claimed in batch {
-                var prepared = Self.prepareFile(claimed, configuration: configuration, schemas: schemas, limit: limit, render: render)
-                if case .orders? = prepared.content {
-                    prepared.archiveName = NameCheck(destDir: archiveDay.relative, name: claimed.name,
-                                                     absent: !FileSystem.exists(FileSystem.join(archiveDay.path, claimed.name)))
+            var next = batch.startIndex
+            func prepare(lookUp: (String) -> ContentIndex.OnDisk?) {
+                while next < batch.endIndex {
+                    let claimed = batch[next]
+                    next += 1
+                    var prepared = Self.prepareFile(claimed, configuration: configuration, schemas: schemas, limit: limit, render: render)
+                    if case .success(let identity)? = prepared.identity, identity.size > 0 {
+                        prepared.contentOnDisk = lookUp(identity.sha256)
+                    }
+                    if case .orders? = prepared.content {
+                        prepared.archiveName = NameCheck(destDir: archiveDay.relative, name: claimed.name,
+                                                         absent: !FileSystem.exists(FileSystem.join(archiveDay.path, claimed.name)))
+                    }
+                    if !ahead.put(prepared) { next = batch.endIndex }
                 }
-                if !ahead.put(prepared) { return }
             }
+            // A batch read whole is looked up in one read snapshot: a read transaction per
+            // file cost more than the lookup it moved (its first pages are read again after
+            // every commit). Never while a put may wait (a batch not read whole): a snapshot
+            // held open keeps the WAL from starting over.
+            if wholeBatch {
+                ledger.withReadSnapshot { db in prepare { try? ContentIndex.lookUpOnDisk(content: $0, db) } }
+            }
+            prepare { ledger.lookUpContentOnDisk($0) }
         }
         return BatchReading(batch: batch, ahead: ahead)
     }
@@ -136,6 +155,9 @@ public struct Processor {
         /// that the committing thread need not (the kernel's lookup in a folder of
         /// thousands of names was 5% of a small-file run, all on that thread).
         var archiveName: NameCheck?
+        /// The duplicate check's lookup in the ledger's on-disk index, from a read snapshot
+        /// (`ContentIndex.earliestFile` tells when the commit can use it).
+        var contentOnDisk: ContentIndex.OnDisk?
     }
 
     /// A name looked up on disk ahead of the commit. Only a hint, as the lookup at the
@@ -211,7 +233,7 @@ public struct Processor {
         if identity.size == 0 {
             return try commitRejected(&record, db: db, [Diagnostic(.emptyFile, message: "the file is empty")])
         }
-        if let (id, name) = try ledger.earliestFile(withContent: identity.sha256, db) {
+        if let (id, name) = try ledger.earliestFile(withContent: identity.sha256, onDisk: prepared?.contentOnDisk, db) {
             record.duplicateOf = id
             return try commitRejected(&record, db: db, [Diagnostic(.duplicateFile, message: "the same content was already received as file \(id) (\(name)); it is not processed again")])
         }
