@@ -198,7 +198,7 @@ final class ContentIndexTests: XCTestCase {
         let ledger = try Self.ledger(in: dir, merged: Self.distinct(50), named: "old.csv", thenRecent: Self.distinct(51))
         try ledger.write { db in XCTAssertEqual(try ledger.earliestFile(withContent: Self.distinct(51), db)?.id, 2) }
 
-        let before = try XCTUnwrap(ledger.lookUpContentOnDisk(Self.distinct(51)))
+        let before = try ledger.read { db in try ContentIndex.lookUpOnDisk(content: Self.distinct(51), db) }
         XCTAssertEqual(before.fileIds, [], "recent.csv is still in memory, not on disk")
         XCTAssertEqual(before.mergedThrough, 1)
         try ledger.write { db in try ledger.contentIndex.merge(db) }
@@ -208,7 +208,7 @@ final class ContentIndexTests: XCTestCase {
 
         // With the mark unchanged the answer read ahead is the lookup: the commit reads no
         // page of content_index for it (here an answer made up to show it is used).
-        let now = try XCTUnwrap(ledger.lookUpContentOnDisk(Self.distinct(50)))
+        let now = try ledger.read { db in try ContentIndex.lookUpOnDisk(content: Self.distinct(50), db) }
         XCTAssertEqual(now.fileIds, [1])
         try ledger.write { db in
             XCTAssertEqual(try ledger.earliestFile(withContent: Self.distinct(50), onDisk: now, db)?.name, "old.csv")

@@ -140,18 +140,11 @@ extension Ledger {
         try contentIndex.earliestFile(withContent: sha256, onDisk: onDisk, db)
     }
 
-    /// The duplicate check's on-disk part for a hash, read ahead of the commit from a read
-    /// snapshot of its own (see `ContentIndex.earliestFile`); nil when it cannot be read
-    /// that way (then the commit looks it up itself). Not for a ledger without concurrent
-    /// readers (`validate`'s scratch ledger), where a read waits for the writing
-    /// transaction, which may be waiting for this very read.
-    func lookUpContentOnDisk(_ sha256: String) -> ContentIndex.OnDisk? {
-        guard writer is DatabasePool else { return nil }
-        return try? read { db in try ContentIndex.lookUpOnDisk(content: sha256, db) }
-    }
-
-    /// Runs `body` in a read transaction when the ledger has concurrent readers (as
-    /// `lookUpContentOnDisk`); otherwise, or when the transaction cannot start, not at all.
+    /// Runs `body` in a read transaction, for reading ahead of a commit (the duplicate
+    /// check's on-disk lookups, see `ContentIndex.earliestFile`), when the ledger has
+    /// concurrent readers; otherwise, or when the transaction cannot start, not at all. Not
+    /// on a ledger without them (`validate`'s scratch ledger): there a read waits for the
+    /// writing transaction, which may be waiting for this very read.
     func withReadSnapshot(_ body: (Database) -> Void) {
         guard writer is DatabasePool else { return }
         try? read { db in body(db) }

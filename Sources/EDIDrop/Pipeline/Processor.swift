@@ -97,14 +97,15 @@ public struct Processor {
                     if !ahead.put(prepared) { next = batch.endIndex }
                 }
             }
-            // A batch read whole is looked up in one read snapshot: a read transaction per
-            // file cost more than the lookup it moved (its first pages are read again after
-            // every commit). Never while a put may wait (a batch not read whole): a snapshot
-            // held open keeps the WAL from starting over.
+            // A batch read whole is looked up in one read snapshot. Not a batch read 32
+            // files at a time: a snapshot held open while a put waits keeps the WAL from
+            // starting over, and a read transaction per file cost more than the lookup it
+            // moved (its first pages are read again after every commit); the commit looks
+            // those files up itself.
             if wholeBatch {
                 ledger.withReadSnapshot { db in prepare { try? ContentIndex.lookUpOnDisk(content: $0, db) } }
             }
-            prepare { ledger.lookUpContentOnDisk($0) }
+            prepare { _ in nil }
         }
         return BatchReading(batch: batch, ahead: ahead)
     }
