@@ -144,10 +144,15 @@ extension Ledger {
     /// check's on-disk lookups, see `ContentIndex.earliestFile`), when the ledger has
     /// concurrent readers; otherwise, or when the transaction cannot start, not at all. Not
     /// on a ledger without them (`validate`'s scratch ledger): there a read waits for the
-    /// writing transaction, which may be waiting for this very read.
-    func withReadSnapshot(_ body: (Database) -> Void) {
-        guard writer is DatabasePool else { return }
-        try? read { db in body(db) }
+    /// writing transaction, which may be waiting for this very read. Whether `body` ran.
+    func withReadSnapshot(_ body: (Database) -> Void) -> Bool {
+        guard writer is DatabasePool else { return false }
+        var ran = false
+        try? read { db in
+            body(db)
+            ran = true
+        }
+        return ran
     }
 
     /// Starts reading the duplicate check's newest hashes on a thread of its own, so that

@@ -81,20 +81,18 @@ public struct Processor {
         let capacity = bytes <= Self.wholeBatchReadBytes ? batch.count : 32
         let wholeBatch = capacity == batch.count
         let ahead = ReadAhead<PreparedFile>(capacity: capacity) { ahead in
-            var next = batch.startIndex
-            func prepare(lookUp: (String) -> ContentIndex.OnDisk?) {
-                while next < batch.endIndex {
-                    let claimed = batch[next]
-                    next += 1
+            /// `snapshot`: where the duplicate check's on-disk lookups are made ahead.
+            func prepare(_ snapshot: Database?) {
+                for claimed in batch {
                     var prepared = Self.prepareFile(claimed, configuration: configuration, schemas: schemas, limit: limit, render: render)
-                    if case .success(let identity)? = prepared.identity, identity.size > 0 {
-                        prepared.contentOnDisk = lookUp(identity.sha256)
+                    if let snapshot, case .success(let identity)? = prepared.identity, identity.size > 0 {
+                        prepared.contentOnDisk = try? ContentIndex.lookUpOnDisk(content: identity.sha256, snapshot)
                     }
                     if case .orders? = prepared.content {
                         prepared.archiveName = NameCheck(destDir: archiveDay.relative, name: claimed.name,
                                                          absent: !FileSystem.exists(FileSystem.join(archiveDay.path, claimed.name)))
                     }
-                    if !ahead.put(prepared) { next = batch.endIndex }
+                    if !ahead.put(prepared) { return }
                 }
             }
             // A batch read whole is looked up in one read snapshot. Not a batch read 32
@@ -102,10 +100,8 @@ public struct Processor {
             // starting over, and a read transaction per file cost more than the lookup it
             // moved (its first pages are read again after every commit); the commit looks
             // those files up itself.
-            if wholeBatch {
-                ledger.withReadSnapshot { db in prepare { try? ContentIndex.lookUpOnDisk(content: $0, db) } }
-            }
-            prepare { _ in nil }
+            if wholeBatch && ledger.withReadSnapshot(prepare) { return }
+            prepare(nil)
         }
         return BatchReading(batch: batch, ahead: ahead)
     }
