@@ -163,7 +163,7 @@ public final class Engine {
     // MARK: Batches of files
 
     /// At most this many files share one ledger transaction (group commit).
-    static let batchLimit = 256
+    public static let batchLimit = 256
     /// A batch closes early once its files hold this many bytes, so that one big file
     /// does not wait behind (or hold back) many others.
     static let batchBytes: Int64 = 16 << 20
@@ -196,8 +196,8 @@ public final class Engine {
     /// What starts on other threads as soon as a batch is committed, in a batch of some
     /// size (`concurrentArchiveMinimum`): the temp files of its first page of messages
     /// written and made durable, and its originals moved to the archive. Both need only the
-    /// commit, and both run while the engine claims the next batch and then delivers this
-    /// one; every mark and every ledger record stays on the engine's thread, in order.
+    /// commit, and both run while the engine commits the next batch; every mark and every
+    /// ledger record stays on the engine's thread, in order.
     struct AfterCommit {
         var firstPage: Deliverer.PageWrittenAhead?
         var moving: ReadAhead<Archiver.Moves>?
@@ -282,68 +282,113 @@ public final class Engine {
     }
 
     /// Claims and handles ready candidates in batches (see `batchLimit`, `batchBytes`).
-    /// Remote candidates are downloaded and handled one at a time.
-    ///
-    /// Batches overlap by one step: once a batch is committed, the temp files of its first
-    /// page of messages are written and its originals moved to the archive on threads of
-    /// their own (`startAfterCommit`) while the next batch is claimed; once that batch's
-    /// claims are durable, its files are read ahead (`Processor.startReading`) while the
-    /// committed batch is delivered and its moves recorded; then it is committed. A crash in
-    /// between leaves states recovery already repairs: a committed batch not yet delivered
-    /// or archived (with temp files a retry writes again, originals moved but not
-    /// recorded), and claimed files not yet committed.
+    /// Remote candidates are downloaded and handled one at a time, in their turn.
     private func claimAndHandle(_ candidates: [Candidate], summary: inout RunSummary) throws {
-        var batch: [ClaimedFile] = []
-        var batchSize: Int64 = 0
-        var claimedFrom: [Candidate] = []
-        // Committed, not yet delivered and archived, with the candidates it was claimed from
-        // and what started after its commit.
-        var committed: (records: [FileRecord], from: [Candidate], started: AfterCommit)? = nil
-        defer { committed?.started.discard() }
-        func finishCommitted() throws {
-            guard let done = committed else { return }
-            committed = nil
+        var start = candidates.startIndex
+        while start < candidates.endIndex && !stop.isStopped {
+            if candidates[start].path.hasPrefix("sftp://") {
+                try claimRemoteAndHandle(candidates[start], summary: &summary)
+                start += 1
+                continue
+            }
+            let end = candidates[start...].firstIndex { $0.path.hasPrefix("sftp://") } ?? candidates.endIndex
+            try claimAndHandle(local: Array(candidates[start..<end]), summary: &summary)
+            start = end
+        }
+    }
+
+    /// A batch of local files claimed and made durable: what the claiming thread hands over.
+    struct ClaimedBatch: Sendable {
+        var files: [ClaimedFile] = []
+        /// The candidates they were claimed from (for their done markers).
+        var from: [Candidate] = []
+        var bytes: Int64 = 0
+    }
+
+    /// Claims batches on a thread of its own: each file moved into work/, then per batch one
+    /// fsync of each work folder and input folder it touched, so that the claims are durable
+    /// before anything about them is committed. Stops between files once a stop is asked
+    /// for, handing over what it has claimed; the engine finishes every batch handed over.
+    /// What is claimed but never handed over or taken (an error on the engine's side) stays
+    /// in work/ as after a crash, and recovery handles it at the next start.
+    private func startClaiming(_ candidates: [Candidate]) -> ReadAhead<Result<ClaimedBatch, Error>> {
+        ReadAhead(capacity: 1, threadName: "edidrop-claim") { [spool, stop, crash] ahead in
+            func makeDurable(_ batch: ClaimedBatch) throws {
+                var folders: [String] = []
+                for f in batch.files.map({ spool.workFolder(for: $0.channel) }) where !folders.contains(f) { folders.append(f) }
+                for f in folders { try FileSystem.syncDirectory(f) }
+                var inputs: [String] = []
+                for f in batch.from.map({ FileSystem.parentPath(of: $0.path) }) where !inputs.contains(f) { inputs.append(f) }
+                for f in inputs { try? FileSystem.syncDirectory(f) }
+                for _ in batch.files { crash.reached(.afterClaim) }
+            }
+            var batch = ClaimedBatch()
+            do {
+                for candidate in candidates {
+                    if stop.isStopped { break }
+                    guard let claimed = try Claim.take(candidate, spool: spool, sync: false) else { continue }
+                    batch.files.append(claimed)
+                    batch.from.append(candidate)
+                    batch.bytes += max(0, claimed.status.size)
+                    if batch.files.count >= Self.batchLimit || batch.bytes >= Self.batchBytes {
+                        try makeDurable(batch)
+                        guard ahead.put(.success(batch)) else { return }
+                        batch = ClaimedBatch()
+                    }
+                }
+                if !batch.files.isEmpty {
+                    try makeDurable(batch)
+                    _ = ahead.put(.success(batch))
+                }
+            } catch {
+                _ = ahead.put(.failure(error))
+            }
+        }
+    }
+
+    /// Local candidates, in batches, in a pipeline whose steps overlap on threads of their
+    /// own: while the engine's thread delivers a committed batch (and records its archive
+    /// moves) and then commits the next one, the batch after that is claimed
+    /// (`startClaiming`), the one being committed is read ahead (`Processor.startReading`),
+    /// and the batches committed before have their temp files written and their originals
+    /// moved (`startAfterCommit`). A batch is delivered only once the one after it is
+    /// committed (`batchesCommittedAhead`), which gives its temp files a whole commit's time
+    /// to be written. Every ledger write stays on the engine's thread, in order. A crash in
+    /// between leaves states recovery already repairs: claimed files not yet committed, and
+    /// committed batches not yet delivered or archived (with temp files a retry writes
+    /// again, originals moved but not recorded).
+    private func claimAndHandle(local candidates: [Candidate], summary: inout RunSummary) throws {
+        let claiming = startClaiming(candidates)
+        defer { claiming.close() }
+        // Committed, not yet delivered and archived, oldest first, each with the candidates it
+        // was claimed from and what started after its commit.
+        var committed: [(records: [FileRecord], from: [Candidate], started: AfterCommit)] = []
+        defer { for c in committed { c.started.discard() } }
+        func finishOldest() throws {
+            let done = committed.removeFirst()
             try finish(done.records, started: done.started, summary: &summary)
             if spool.configuration.intake.doneMarker {
                 for c in done.from { try? FileSystem.removeFile(c.path + CandidateRules.doneSuffix) }
             }
         }
-        func flush() throws {
-            guard !batch.isEmpty else { return try finishCommitted() }
-            // The claims are durable before anything about them is committed.
-            var folders: [String] = []
-            for f in batch.map({ spool.workFolder(for: $0.channel) }) where !folders.contains(f) { folders.append(f) }
-            for f in folders { try FileSystem.syncDirectory(f) }
-            var inputs: [String] = []
-            for f in claimedFrom.map({ FileSystem.parentPath(of: $0.path) }) where !inputs.contains(f) { inputs.append(f) }
-            for f in inputs { try? FileSystem.syncDirectory(f) }
-            for _ in batch { crash.reached(.afterClaim) }
-            let reading = processor.startReading(batch)
+        while let next = claiming.take() {
+            let batch = try next.get()
+            let reading = processor.startReading(batch.files)
             defer { reading.close() }
-            try finishCommitted()
+            if committed.count >= Self.batchesCommittedAhead { try finishOldest() }
             let records = try commit(reading, summary: &summary)
-            committed = (records, claimedFrom, startAfterCommit(records, excluding: summary.failedMessages))
-            batch = []
-            batchSize = 0
-            claimedFrom = []
+            committed.append((records, batch.from, startAfterCommit(records, excluding: summary.failedMessages)))
         }
-        for candidate in candidates {
-            if stop.isStopped { break }
-            if candidate.path.hasPrefix("sftp://") {
-                try flush()
-                try finishCommitted()
-                try claimRemoteAndHandle(candidate, summary: &summary)
-                continue
-            }
-            guard let claimed = try Claim.take(candidate, spool: spool, sync: false) else { continue }
-            batch.append(claimed)
-            claimedFrom.append(candidate)
-            batchSize += max(0, claimed.status.size)
-            if batch.count >= Self.batchLimit || batchSize >= Self.batchBytes { try flush() }
-        }
-        try flush()
-        try finishCommitted()
+        while !committed.isEmpty { try finishOldest() }
     }
+
+    /// How many committed batches wait to be delivered while the next one is committed:
+    /// with two, a batch's temp files are written (and made durable) while the next batch
+    /// is read and committed, so delivering it seldom waits for them. Measured on 10 000
+    /// one-order files with batches claimed on their own thread: with one, the engine's
+    /// thread spent 0.46 s of a 1.9 s run waiting for temp files; with two, 5-10% more
+    /// files per second than claiming on the engine's thread with one.
+    static let batchesCommittedAhead = 2
 
     private func claimRemoteAndHandle(_ candidate: Candidate, summary: inout RunSummary) throws {
         guard let remotes, let location = spool.remoteLocation(for: candidate.channel) else { return }
@@ -391,6 +436,20 @@ public final class Engine {
         Double(DispatchTime.now().uptimeNanoseconds) / 1e9
     }
 
+    /// The candidates still there, with their status now (a local lstat, or a fresh
+    /// remote listing).
+    private func lookAgain(at waiting: [Candidate]) -> [Candidate] {
+        let current = waiting.contains { $0.path.hasPrefix("sftp://") }
+            ? Dictionary(scanInputs().map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a }) : [:]
+        return waiting.compactMap { c in
+            if c.path.hasPrefix("sftp://") { return current[c.path] }
+            guard let status = try? FileSystem.status(c.path), status.kind != .directory else { return nil }
+            var local = c
+            local.status = status
+            return local
+        }
+    }
+
     // MARK: Runs
 
     /// `run --once`: recover, take every candidate present now (waiting for each to
@@ -404,28 +463,19 @@ public final class Engine {
         // A file still changing after this long is left for the next run rather than
         // holding the pass forever.
         let deadline = monotonicSeconds() + max(60, settle * 10)
+        // The listing just made is the first look; later passes look again.
+        var justListed = true
         while !waiting.isEmpty && !stop.isStopped {
+            if !justListed { waiting = lookAgain(at: waiting) }
+            justListed = false
             let now = monotonicSeconds()
             var still: [Candidate] = []
             var ready: [Candidate] = []
-            // Look again at what was there at the start (a local lstat, or a fresh remote listing).
-            let current = waiting.contains { $0.path.hasPrefix("sftp://") }
-                ? Dictionary(scanInputs().map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a }) : [:]
             for c in waiting {
-                let fresh: Candidate
-                if c.path.hasPrefix("sftp://") {
-                    guard let seen = current[c.path] else { continue }
-                    fresh = seen
+                if tracker.observe(c, now: now) {
+                    ready.append(c)
                 } else {
-                    guard let status = try? FileSystem.status(c.path), status.kind != .directory else { continue }
-                    var local = c
-                    local.status = status
-                    fresh = local
-                }
-                if tracker.observe(fresh, now: now) {
-                    ready.append(fresh)
-                } else {
-                    still.append(fresh)
+                    still.append(c)
                 }
             }
             try claimAndHandle(ready, summary: &summary)
