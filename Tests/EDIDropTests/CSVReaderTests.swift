@@ -53,6 +53,33 @@ struct LongLineSource: ByteSource {
     }
 }
 
+/// The buffer's size follows what the source says is left: a one-order file is not
+/// given (and does not zero) 64 KiB, twice, and a bigger or unsized one still reads whole.
+final class CSVReaderBufferTests: XCTestCase {
+    func testTheBufferIsSizedToASourceThatKnowsItsSize() throws {
+        var small = CSVReader(source: BytesSource("a;b\n1;2\n"))
+        XCTAssertEqual(try readAllRecords(&small).map { $0.fields.map(\.value) }, [["a", "b"], ["1", "2"]])
+        XCTAssertEqual(small.capacity, 256, "the smallest buffer")
+
+        let row = String(repeating: "x", count: 999)
+        let text = "h;v\n" + (1...300).map { "\($0);\(row)\n" }.joined()
+        var medium = CSVReader(source: BytesSource(text))
+        let records = try readAllRecords(&medium)
+        XCTAssertEqual(medium.capacity, 64 * 1024, "capped at a chunk")
+        XCTAssertEqual(records.count, 301)
+        XCTAssertEqual(records.last?.fields.last?.value, row)
+
+        let exact = "h;v\n" + (1...3).map { "\($0);\(row)\n" }.joined()
+        var sized = CSVReader(source: BytesSource(exact))
+        XCTAssertEqual(try readAllRecords(&sized).count, 4)
+        XCTAssertEqual(sized.capacity, exact.utf8.count + 1, "the whole input and a byte to see its end")
+
+        var unsized = CSVReader(source: TrickleSource("a;b\n1;2\n"))
+        XCTAssertEqual(try readAllRecords(&unsized).count, 2)
+        XCTAssertEqual(unsized.capacity, 64 * 1024)
+    }
+}
+
 func readAllRecords<S: ByteSource>(_ reader: inout CSVReader<S>) throws -> [CSVRecord] {
     var records: [CSVRecord] = []
     while let record = try reader.next() { records.append(record) }

@@ -4,6 +4,13 @@ public protocol ByteSource {
     /// Fills `buffer` from the start with up to `buffer.count` bytes and returns how many
     /// were written; 0 means the end of the input.
     mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    /// How many bytes are left, when that is known for sure (a file held in memory): a
+    /// reader then sizes its buffer to the input instead of to its largest chunk.
+    var bytesLeft: Int? { get }
+}
+
+extension ByteSource {
+    public var bytesLeft: Int? { nil }
 }
 
 /// An in-memory source, for tests and for small documents.
@@ -13,6 +20,8 @@ public struct BytesSource: ByteSource {
 
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
     public init(_ text: String) { self.bytes = Array(text.utf8) }
+
+    public var bytesLeft: Int? { bytes.count - offset }
 
     public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let n = min(buffer.count, bytes.count - offset)

@@ -62,6 +62,9 @@ public struct CSVReader<Source: ByteSource> {
     private let maxFields: Int
 
     private static var chunkSize: Int { 64 * 1024 }
+    private static var smallestChunk: Int { 256 }
+    /// The buffer's size, set by the first `next()`.
+    private(set) var capacity = 0
     /// Empty until the first `next()`: a reader is copied before it starts (into the
     /// reader of a format), and a buffer allocated up front was then copied on its first
     /// write, 64 KiB per file (0.8% of a small-file run's CPU).
@@ -104,7 +107,13 @@ public struct CSVReader<Source: ByteSource> {
         var storage = buffer
         buffer = []
         defer { buffer = storage }
-        if !started { storage = [UInt8](repeating: 0, count: Self.chunkSize) }
+        if !started {
+            // A file known to be small gets a buffer its size (and a byte to see its end
+            // in one read) rather than a zeroed 64 KiB: one-order files are most of them,
+            // and two readers open each one (DocumentOpener's probe, then its reader).
+            capacity = source.bytesLeft.map { max(Self.smallestChunk, min(Self.chunkSize, $0 + 1)) } ?? Self.chunkSize
+            storage = [UInt8](repeating: 0, count: capacity)
+        }
         do {
             return try storage.withUnsafeMutableBufferPointer { bytes in
                 let p = bytes.baseAddress!
@@ -126,7 +135,7 @@ public struct CSVReader<Source: ByteSource> {
     /// nothing new came.
     private mutating func refill(_ p: UnsafeMutablePointer<UInt8>) throws -> Bool {
         if sourceEnded { return false }
-        assert(end - pos < Self.chunkSize, "refill with a full buffer")
+        assert(end - pos < capacity, "refill with a full buffer")
         column += utf8ScalarCount(p + columnMark, pos - columnMark)
         let keep = end - pos
         // Only a byte or two of lookahead is ever kept, so a plain forward copy will do.
@@ -138,7 +147,7 @@ public struct CSVReader<Source: ByteSource> {
         columnMark = 0
         let n: Int
         do {
-            n = try source.read(into: UnsafeMutableRawBufferPointer(start: p + end, count: Self.chunkSize - end))
+            n = try source.read(into: UnsafeMutableRawBufferPointer(start: p + end, count: capacity - end))
         } catch {
             throw Self.csvError(error)
         }
@@ -188,7 +197,7 @@ public struct CSVReader<Source: ByteSource> {
         // break. Stopping at the first physical line break instead would make the verdict
         // depend on how the source happened to split its reads.
         while try refill(p) {
-            if Self.scanFirstLine(p + pos, end - pos).lineEnd != nil || end == Self.chunkSize { break }
+            if Self.scanFirstLine(p + pos, end - pos).lineEnd != nil || end == capacity { break }
         }
         // A UTF-8 BOM that reached this far would otherwise stick to the first column name.
         if end - pos >= 3 && p[pos] == 0xEF && p[pos + 1] == 0xBB && p[pos + 2] == 0xBF {

@@ -231,7 +231,9 @@ public enum DocumentOpener {
                 return .failure(Diagnostic(.emptyFile, line: 1, message: "the file holds nothing but spaces, tabs and line breaks"))
             }
         }
-        let names = CSVColumns(header: header).names
+        // Looked up by name (a Set of the names is built only for the Shopify check): most
+        // files are canonical and need one lookup.
+        let columns = CSVColumns(header: header)
         func fresh() -> CSVReader<TranscodingSource<FileSource>>? {
             guard let source = try? FileSource(path: path, identity: identity, meter: meter) else { return nil }
             return CSVReader(source: TranscodingSource(base: source, detection: identity.encoding), delimiter: probe.delimiter)
@@ -243,20 +245,20 @@ public enum DocumentOpener {
         }
         let layout = configuration.formats.ordersCSV
         switch channel {
-        case .orders where !layout.columns.isEmpty && names.contains(CSVColumns.normalized(layout.header(for: "order_id"))):
+        case .orders where !layout.columns.isEmpty && columns.has(CSVColumns.normalized(layout.header(for: "order_id"))):
             // The shop's own layout wins over the canonical one: a mapping that renames only
             // some columns still keeps `order_id` and must be read with the mapping.
             return opened(.customOrdersCSV) { .orders(OrdersCSVReader(csv: $0, columns: layout.columns)) }
-        case .orders where names.contains("order_id"):
+        case .orders where columns.has("order_id"):
             return opened(.ordersCSV) { .orders(OrdersCSVReader(csv: $0)) }
-        case .orders where ShopifyOrdersReader<FileSource>.matches(names):
+        case .orders where ShopifyOrdersReader<FileSource>.matches(columns.names):
             return opened(.shopifyOrdersCSV) { .orders(ShopifyOrdersReader(csv: $0)) }
-        case .warehouse where names.contains("tracking_number") || (names.contains("order_id") && names.contains("shipped_at")):
+        case .warehouse where columns.has("tracking_number") || (columns.has("order_id") && columns.has("shipped_at")):
             return opened(.shipmentsCSV) {
                 .shipments(CSVRecordReader(csv: $0, required: WarehouseLayouts.shipmentRequired,
                                            layout: WarehouseLayouts.shipmentColumns, map: WarehouseLayouts.shipment))
             }
-        case .warehouse where names.contains("sku") && (names.contains("available") || names.contains("as_of")):
+        case .warehouse where columns.has("sku") && (columns.has("available") || columns.has("as_of")):
             return opened(.stockCSV) {
                 .stock(CSVRecordReader(csv: $0, required: WarehouseLayouts.stockRequired,
                                        layout: WarehouseLayouts.stockColumns, map: WarehouseLayouts.stockLine))

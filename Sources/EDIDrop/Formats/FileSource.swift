@@ -43,6 +43,9 @@ public final class FileSource: ByteSource {
 
     deinit { if fd >= 0 { close(fd) } }
 
+    /// Known for a file held in memory; a file read from its descriptor may still grow.
+    public var bytesLeft: Int? { contents.map { $0.count - offset } }
+
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if let contents {
             let n = min(buffer.count, contents.count - offset)

@@ -52,6 +52,10 @@ public struct TranscodingSource<Base: ByteSource>: ByteSource {
         }
     }
 
+    /// UTF-8 passes through byte for byte (a BOM skipped only makes it less); any other
+    /// encoding grows when transcoded, so its size is not known before.
+    public var bytesLeft: Int? { encoding == .utf8 ? base.bytesLeft : nil }
+
     public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if let problem = deferred { throw problem }
         guard buffer.count > 0, let start = buffer.baseAddress else { return 0 }
