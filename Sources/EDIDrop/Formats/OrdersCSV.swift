@@ -56,9 +56,11 @@ enum OrdersCSVLayout {
     static let columns = ["order_id", "order_date", "customer_name", "email", "phone", "street", "city", "postcode",
                           "country", "carrier", "pickup_point", "cod_amount", "currency", "sku", "ean", "quantity",
                           "unit_price", "product_name", "notes"]
-    static let required = ["order_id", "customer_name", "street", "city", "postcode", "country", "sku", "quantity"]
     /// A field's position in `columns`.
     static func position(_ field: String) -> Int { columns.firstIndex(of: field)! }
+    /// The positions of the columns a file must have.
+    static let required = ["order_id", "customer_name", "street", "city", "postcode", "country", "sku", "quantity"]
+        .map(position)
     static let orderID = position("order_id")
     /// Fields that belong to the order, which every row of it must agree on.
     static let orderLevel: [(name: String, position: Int, path: WritableKeyPath<OrderDraft, Located?>)] =
@@ -119,7 +121,7 @@ public struct OrdersCSVReader<Source: ByteSource>: OrderDraftReader {
                                            hint: "remove or rename one of the two columns"))
             }
         }
-        let missing = OrdersCSVLayout.required.filter { index[OrdersCSVLayout.position($0)] == nil }
+        let missing = OrdersCSVLayout.required.filter { index[$0] == nil }.map { OrdersCSVLayout.columns[$0] }
         let layout = OrdersCSVLayout.columns.map { mapping[$0] ?? $0 }
         for field in missing {
             let column = mapping[field] ?? field
