@@ -71,6 +71,39 @@ final class OrdersCSVReaderTests: XCTestCase {
         XCTAssertEqual(OrdersCSVReader<BytesSource>.normalizedHeader("  CITY\t"), "city")
     }
 
+    /// The exact canonical header skips the table of names (`OrdersCSVLayout.isCanonical`);
+    /// the same columns written another way go through it. Both must read alike, and a
+    /// header that is canonical but for one repeated or missing column must not slip
+    /// through the shortcut.
+    func testTheCanonicalHeaderShortcutReadsAsTheTableOfNamesDoes() throws {
+        let rows = "S-1;27.11.2026;Ewa;e@example.com;600;Polna 2;Kraków;31-147;PL;inpost;KRA01M;5,00;PLN;MUG-1;;2;1,99;Kubek;uwaga\n"
+            + "S-1;;;;;;;;;;;;;TEA-2;;1;3;Herbata;\n"
+        func firstRecord(_ text: String) throws -> CSVRecord {
+            var csv = CSVReader(source: BytesSource(text + "\n"))
+            return try XCTUnwrap(csv.next())
+        }
+        XCTAssertTrue(OrdersCSVLayout.isCanonical(try firstRecord(header)))
+        let spelled = header.split(separator: ";").map { " " + $0.uppercased() + " " }.joined(separator: ";")
+        XCTAssertFalse(OrdersCSVLayout.isCanonical(try firstRecord(spelled)))
+        let short = readDrafts(header + "\n" + rows)
+        let long = readDrafts(spelled + "\n" + rows)
+        XCTAssertEqual(short.findings, [])
+        XCTAssertEqual(long.findings, [])
+        XCTAssertEqual(short.drafts.count, 1)
+        XCTAssertEqual(String(reflecting: short.drafts), String(reflecting: long.drafts))
+        XCTAssertEqual(short.drafts.first?.notes?.value, "uwaga", "the last column is found too")
+
+        // The same count of columns, one name repeated in place of another: no shortcut.
+        let repeated = header.replacingOccurrences(of: ";notes", with: ";sku")
+        let r = readDrafts(repeated + "\n" + rows)
+        XCTAssertEqual(r.drafts.count, 0)
+        XCTAssertEqual(r.findings.map(\.code), [.malformed], "the repeated sku column is reported")
+        let missing = header.replacingOccurrences(of: "order_id;", with: "order_no;")
+        let m = readDrafts(missing + "\n" + rows)
+        XCTAssertEqual(m.findings.map(\.code), [.missingField])
+        XCTAssertEqual(m.findings.first?.field, "order_id")
+    }
+
     func testRowsThatDisagreeOnAnOrderFieldAreFlagged() throws {
         let row2 = "S-1;;Anna;;;Długa 5;Kraków;31-147;PL;;;;;A;;1;;;"
         let row3 = "S-1;;Anna;;;Długa 5;Warszawa;31-147;PL;;;10;;B;;1;;;"

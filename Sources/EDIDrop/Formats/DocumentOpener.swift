@@ -231,9 +231,6 @@ public enum DocumentOpener {
                 return .failure(Diagnostic(.emptyFile, line: 1, message: "the file holds nothing but spaces, tabs and line breaks"))
             }
         }
-        // Looked up by name (a Set of the names is built only for the Shopify check): most
-        // files are canonical and need one lookup.
-        let columns = CSVColumns(header: header)
         func fresh() -> CSVReader<TranscodingSource<FileSource>>? {
             guard let source = try? FileSource(path: path, identity: identity, meter: meter) else { return nil }
             return CSVReader(source: TranscodingSource(base: source, detection: identity.encoding), delimiter: probe.delimiter)
@@ -244,6 +241,13 @@ public enum DocumentOpener {
             return .success(OpenedDocument(format: format, content: content(csv)))
         }
         let layout = configuration.formats.ordersCSV
+        // The canonical orders header, exactly, needs no table of names (see
+        // `OrdersCSVLayout.isCanonical`); a shop's own layout is looked for first.
+        if channel == .orders && layout.columns.isEmpty && OrdersCSVLayout.isCanonical(header) {
+            return opened(.ordersCSV) { .orders(OrdersCSVReader(csv: $0)) }
+        }
+        // Looked up by name (a Set of the names is built only for the Shopify check).
+        let columns = CSVColumns(header: header)
         switch channel {
         case .orders where !layout.columns.isEmpty && columns.has(CSVColumns.normalized(layout.header(for: "order_id"))):
             // The shop's own layout wins over the canonical one: a mapping that renames only
