@@ -40,10 +40,11 @@ public struct Archiver {
     func move(batch files: [FileRecord]) -> Moves {
         var result = Moves()
         var folders: [String] = []
+        var made: Set<String> = []
         for file in files {
             guard file.id != nil, file.archivedAt == nil else { continue }
             do {
-                let (placed, touched) = try place(file)
+                let (placed, touched) = try place(file, made: &made)
                 result.moved.append(placed)
                 if placed.storedName != file.storedName { result.renamed.insert(placed.id!) }
                 for f in touched where !folders.contains(f) { folders.append(f) }
@@ -105,16 +106,25 @@ public struct Archiver {
 
     /// Puts one original (and its reports) in its destination; returns the record with the
     /// name it got there, and the folders whose entries changed (to fsync).
-    private func place(_ file: FileRecord) throws -> (FileRecord, [String]) {
+    /// `made`: the destination folders this batch has made sure of already (a batch's
+    /// files share one or two; looking each up again was a `stat` per file).
+    private func place(_ file: FileRecord, made: inout Set<String>) throws -> (FileRecord, [String]) {
         let id = file.id!
         var file = file
         let dest = spool.resolve(relative: file.destDir)
-        try FileSystem.makeDirectories(dest)
+        if !made.contains(dest) {
+            try FileSystem.makeDirectories(dest)
+            made.insert(dest)
+        }
         let workFolder = spool.workFolder(for: file.channel)
         let work = FileSystem.join(workFolder, file.workName)
-        let workPresent = try FileSystem.status(work) != nil
-        crash.reached(.beforeArchive)
         let partial = file.state == .accepted && file.errorCount > 0
+        // A fully accepted original is simply moved, and a move that finds no original
+        // tells that it was moved before (recovery) as well as a `stat` first would; the
+        // others need to know first, as their reports are written before the move.
+        let looksFirst = partial || file.state == .rejected
+        var workPresent = looksFirst ? try FileSystem.status(work) != nil : true
+        crash.reached(.beforeArchive)
         if partial {
             // `record` policy: the original is archived; its rejected orders and their
             // report go to rejected/, written before the move so a crash repeats them.
@@ -125,8 +135,15 @@ public struct Archiver {
             if file.state == .rejected {
                 try writeReports(file, original: work)
             }
-            file.storedName = try move(work, into: dest, file: file)
-            touched = [dest, workFolder]
+            do {
+                file.storedName = try move(work, into: dest, file: file)
+                touched = [dest, workFolder]
+            } catch let e as SystemError where e.errno == ENOENT && !looksFirst {
+                // Only a missing original means "moved before"; a destination folder
+                // removed meanwhile is an error like any other.
+                if try FileSystem.status(work) != nil { throw e }
+                workPresent = false
+            }
         } else if file.state == .rejected {
             // Recovery after the move: make sure the reports are complete.
             try writeReports(file, original: FileSystem.join(dest, file.storedName))
