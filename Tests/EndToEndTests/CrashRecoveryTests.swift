@@ -105,6 +105,32 @@ final class CrashRecoveryTests: XCTestCase {
         try spool.assertInvariants(inputs: names, orders: Set(ids))
     }
 
+    /// What follows a batch's commit (its temp files written, its originals moved) starts
+    /// only once the batch before it is delivered, so that the two never share the outbox's
+    /// lock (`Engine.claimAndHandle(local:)`). A kill at the first batch's first rename
+    /// finds the second batch committed with nothing of it written or moved yet; a restart
+    /// finishes everything, once.
+    func testABatchWritesAndMovesNothingWhileTheBatchBeforeItIsDelivered() throws {
+        let count = 2 * Engine.batchLimit + 88
+        let spool = try TestSpool()
+        let (names, ids) = try dropOneOrderFiles(count, named: "w", ids: "W", digits: 4, into: spool)
+        let crashed = try spool.run(["run", "--once", "--settle", "0"],
+                                    environment: [CrashSwitch.environmentVariable: "after-rename#1"])
+        XCTAssertTrue(crashed.killedBySignal && crashed.status == SIGKILL, "status \(crashed.status): \(crashed.stderr)")
+        let second = Set(names[Engine.batchLimit..<(2 * Engine.batchLimit)])
+        let secondIDs = Set(ids[Engine.batchLimit..<(2 * Engine.batchLimit)])
+        let outbox = spool.files(in: "outbox")
+        XCTAssertEqual(outbox.filter { !$0.hasPrefix(".") }.count, 1, "the first batch's first file is delivered")
+        XCTAssertFalse(outbox.isEmpty)
+        let secondTemps = outbox.filter { name in secondIDs.contains { name == ".ORDER_\($0).xml.tmp" } }
+        XCTAssertEqual(secondTemps.count, 0, "no temp file of the second batch while the first is delivered")
+        XCTAssertEqual(Set(spool.files(in: "work/orders")).intersection(second).count, Engine.batchLimit,
+                       "every original of the second batch still in work/")
+        let again = try spool.run(["run", "--once", "--settle", "0"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        try spool.assertInvariants(inputs: names, orders: Set(ids))
+    }
+
     /// A stop asked for while batches are claimed on their own thread: the claiming stops
     /// between files, and every batch claimed is finished before the daemon exits, so no
     /// file is left in work/ and none is in the ledger unfinished; what was not claimed

@@ -350,20 +350,20 @@ public final class Engine {
     /// own: while the engine's thread delivers a committed batch (and records its archive
     /// moves) and then commits the next one, the batch after that is claimed
     /// (`startClaiming`), the one being committed is read ahead (`Processor.startReading`),
-    /// and the batches committed before have their temp files written and their originals
-    /// moved (`startAfterCommit`). A batch is delivered only once the one after it is
-    /// committed (`batchesCommittedAhead`), which gives its temp files a whole commit's time
-    /// to be written. Every ledger write stays on the engine's thread, in order. A crash in
-    /// between leaves states recovery already repairs: claimed files not yet committed, and
-    /// committed batches not yet delivered or archived (with temp files a retry writes
-    /// again, originals moved but not recorded).
+    /// and, once the delivery is done, the batch committed before has its temp files written
+    /// and its originals moved (`startAfterCommit`). A batch is delivered only once the one
+    /// after it is committed (`batchesCommittedAhead`), which gives its temp files a whole
+    /// commit's time to be written. Every ledger write stays on the engine's thread, in
+    /// order. A crash in between leaves states recovery already repairs: claimed files not
+    /// yet committed, and committed batches not yet delivered or archived (with temp files a
+    /// retry writes again, originals moved but not recorded).
     private func claimAndHandle(local candidates: [Candidate], summary: inout RunSummary) throws {
         let claiming = startClaiming(candidates)
         defer { claiming.close() }
         // Committed, not yet delivered and archived, oldest first, each with the candidates it
         // was claimed from and what started after its commit.
-        var committed: [(records: [FileRecord], from: [Candidate], started: AfterCommit)] = []
-        defer { for c in committed { c.started.discard() } }
+        var committed: [(records: [FileRecord], from: [Candidate], started: AfterCommit?)] = []
+        defer { for c in committed { c.started?.discard() } }
         func finishOldest() throws {
             let done = committed.removeFirst()
             try finish(done.records, started: done.started, summary: &summary)
@@ -371,15 +371,31 @@ public final class Engine {
                 for c in done.from { try? FileSystem.removeFile(c.path + CandidateRules.doneSuffix) }
             }
         }
+        // The newest committed batch's temp files and archive moves start only once the
+        // oldest batch is delivered, not right after its commit: started at once, they were
+        // written into the outbox while the engine's thread renamed the older batch's files
+        // there, and both sides waited on the folder's lock (the engine's thread blocked in
+        // rename for 5% of a 10 000-file run; the kernel spun on that lock, and on the
+        // file system's rename lock between archive moves and claims). They still have the
+        // next batch's whole commit to run in: 6-10% more files/s in alternating runs.
+        func startNewest() {
+            if let last = committed.indices.last, committed[last].started == nil {
+                committed[last].started = startAfterCommit(committed[last].records, excluding: summary.failedMessages)
+            }
+        }
         while let next = claiming.take() {
             let batch = try next.get()
             let reading = processor.startReading(batch.files)
             defer { reading.close() }
             if committed.count >= Self.batchesCommittedAhead { try finishOldest() }
+            startNewest()
             let records = try commit(reading, summary: &summary)
-            committed.append((records, batch.from, startAfterCommit(records, excluding: summary.failedMessages)))
+            committed.append((records, batch.from, nil))
         }
-        while !committed.isEmpty { try finishOldest() }
+        while !committed.isEmpty {
+            startNewest()
+            try finishOldest()
+        }
     }
 
     /// How many committed batches wait to be delivered while the next one is committed:
