@@ -110,6 +110,10 @@ public struct OrdersCSVReader<Source: ByteSource>: OrderDraftReader {
             done = true
             return
         }
+        if mapping.isEmpty && OrdersCSVLayout.isCanonical(header) {
+            index = Array(OrdersCSVLayout.columns.indices)
+            return
+        }
         var byHeader: [String: Int] = [:]
         var repeated: [String: CSVField] = [:]
         for (i, field) in header.fields.enumerated() {
