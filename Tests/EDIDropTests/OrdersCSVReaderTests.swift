@@ -104,6 +104,29 @@ final class OrdersCSVReaderTests: XCTestCase {
         XCTAssertEqual(m.findings.first?.field, "order_id")
     }
 
+    /// Opened from a file, a canonical header is read once: the reader goes on from the
+    /// opener's look at it (`OrdersCSVReader(continuing:afterCanonicalHeader:)`). Lines,
+    /// columns and values must be those of the same file read from the top by name.
+    func testAnOpenedFileReadsOnFromTheHeaderAsFromTheTop() throws {
+        let rows = "S-1;27.11.2026;Ewa;e@example.com;600;\"Polna 2\r\nlok. 3\";Kraków;31-147;PL;;;;;MUG-1;;2;1,99;Kubek;\r\n"
+            + "S-2;27.11.2026;Jan;;;Długa 1;Łódź;90-001;PL;;;;;TEA-2;;x;3;Herbata;uwaga\r\n"
+        let spelled = header.split(separator: ";").map { $0.uppercased() }.joined(separator: ";")
+        func open(_ text: String) throws -> FormatsSupport.Opened {
+            switch try FormatsSupport.open(Array(text.utf8), name: "orders.csv") {
+            case .success(let opened): return opened
+            case .failure(let finding): XCTFail("\(finding)"); throw finding
+            }
+        }
+        let canonical = try open(header + "\r\n" + rows)
+        let byName = try open(spelled + "\r\n" + rows)
+        XCTAssertEqual(canonical.format, .ordersCSV)
+        XCTAssertEqual(canonical.drafts.map(\.line), [2, 4])
+        XCTAssertEqual(canonical.drafts.last?.lines.first?.quantity, Located("x", line: 4, column: column(of: 15, in: "S-2;27.11.2026;Jan;;;Długa 1;Łódź;90-001;PL;;;;;TEA-2;;x;3;Herbata;uwaga")))
+        XCTAssertEqual(canonical.drafts.first?.street?.value, "Polna 2\r\nlok. 3")
+        XCTAssertEqual(String(reflecting: canonical.drafts), String(reflecting: byName.drafts))
+        XCTAssertEqual(canonical.findings.count, byName.findings.count)
+    }
+
     func testRowsThatDisagreeOnAnOrderFieldAreFlagged() throws {
         let row2 = "S-1;;Anna;;;Długa 5;Kraków;31-147;PL;;;;;A;;1;;;"
         let row3 = "S-1;;Anna;;;Długa 5;Warszawa;31-147;PL;;;10;;B;;1;;;"

@@ -144,6 +144,16 @@ public struct OrdersCSVReader<Source: ByteSource>: OrderDraftReader {
         if !findings.isEmpty { done = true }
     }
 
+    /// Goes on from a reader that has just read the canonical header (`isCanonical`): the
+    /// opener reads the header to tell the layout, and a small file need not be opened and
+    /// its header parsed again.
+    init(continuing csv: CSVReader<Source>, afterCanonicalHeader header: CSVRecord) {
+        precondition(OrdersCSVLayout.isCanonical(header), "only the canonical header is taken as read")
+        self.csv = csv
+        self.mapping = [:]
+        index = Array(OrdersCSVLayout.columns.indices)
+    }
+
     public func columnName(for field: String) -> String? { mapping[field] }
 
     /// Header names compared without case, surrounding spaces or a stray BOM.
