@@ -310,6 +310,37 @@ final class CodeListRulesTests: XCTestCase {
 }
 
 final class PostcodeRulesTests: XCTestCase {
+    /// The ASCII shortcuts (the country code, the shapes matched byte by byte) give the
+    /// general path's answers: every country spelling and every short postcode from an
+    /// alphabet of the characters the shapes care about.
+    func testTheASCIIShortcutsAgreeWithTheGeneralPath() {
+        for country in ["pl", "Pl", "PL", "nl", "gb", "De", "xx", "P1", "P-", " P", "P", "PLN", "ıT", "Pł"] {
+            let general = ValueText.asciiUppercased(ValueText.string(ValueText.trimmedScalars(country)))
+            if let key = Postcode.asciiCountryKey(country) {
+                XCTAssertEqual(key, general, country)
+            } else {
+                XCTAssertFalse(country.utf8.count == 2 && country.allSatisfy { $0.isASCII && $0.isLetter }, country)
+            }
+        }
+        let alphabet: [Character] = ["0", "9", "a", "Z", "-", " ", "N"]
+        let shapes = Set(Postcode.shapes.values.flatMap { $0 })
+        func check(_ postcode: String) {
+            for shape in shapes {
+                XCTAssertEqual(Postcode.matches(postcode.utf8, shape: shape), Postcode.matches(Array(postcode.unicodeScalars), shape: shape),
+                               "\(postcode) against \(shape)")
+            }
+        }
+        var postcodes = [""]
+        for _ in 1...6 {
+            postcodes = postcodes.flatMap { prefix in alphabet.map { prefix + String($0) } }
+            postcodes.forEach(check)
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 { check(String((0..<7).map { _ in alphabet.randomElement(using: &generator)! })) }
+        check("1234 AB")
+        check("1234 ab")
+    }
+
     func testPoland() {
         XCTAssertEqual(Postcode.check("31-147", country: "PL"), .valid)
         XCTAssertEqual(Postcode.check("00-001", country: "PL"), .valid)
@@ -575,5 +606,29 @@ final class ContactRulesTests: XCTestCase {
             XCTAssertFalse(ContactCheck.isPlausibleEmail(email), email)
         }
         XCTAssertTrue(ContactCheck.isPlausibleEmail(String(repeating: "a", count: 249) + "@x.pl"))
+    }
+
+    /// The byte-wise check for ASCII addresses gives the scalar rule's answer: every
+    /// string of up to six characters from an alphabet of the characters that matter, and
+    /// random longer ones; text beyond ASCII is left to the scalar rule.
+    func testTheASCIIShortcutAgreesWithTheScalarRule() {
+        let alphabet: [Character] = ["a", ".", "@", " ", "\t", "-", "\u{7F}"]
+        func check(_ email: String) {
+            XCTAssertEqual(ContactCheck.isPlausibleASCIIEmail(email.utf8), ContactCheck.isPlausibleEmailScalars(email),
+                           "\(email.debugDescription)")
+        }
+        var strings = [""]
+        for _ in 1...6 {
+            strings = strings.flatMap { prefix in alphabet.map { prefix + String($0) } }
+            strings.forEach(check)
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let length = Int.random(in: 7...30, using: &generator)
+            check(String((0..<length).map { _ in alphabet.randomElement(using: &generator)! }))
+        }
+        for long in [String(repeating: "a", count: 249) + "@x.pl", String(repeating: "a", count: 250) + "@x.pl"] { check(long) }
+        XCTAssertNil(ContactCheck.isPlausibleASCIIEmail("zażółć@przykład.pl".utf8))
+        XCTAssertNil(ContactCheck.isPlausibleASCIIEmail("a b@przykład.pl".utf8), "beyond ASCII anywhere: the scalar rule")
     }
 }
