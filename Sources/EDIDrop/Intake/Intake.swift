@@ -26,7 +26,9 @@ public enum CandidateRules {
     /// whose names are not unfinished; in done-marker mode only those whose NAME.done exists.
     public static func scan(folder: String, channel: Channel, doneMarker: Bool) throws -> [Candidate] {
         let names = try FileSystem.list(folder)
-        let present = Set(names)
+        // Only done markers need a set of the names (hashing every name of a big drop was
+        // time the run waits for: nothing is claimed before the scan ends).
+        let present = doneMarker ? Set(names) : []
         var out: [Candidate] = []
         for name in names.sorted() {
             if isUnfinishedName(name) || name.hasSuffix(doneSuffix) { continue }
