@@ -330,13 +330,8 @@ final class PostcodeRulesTests: XCTestCase {
                                "\(postcode) against \(shape)")
             }
         }
-        var postcodes = [""]
-        for _ in 1...6 {
-            postcodes = postcodes.flatMap { prefix in alphabet.map { prefix + String($0) } }
-            postcodes.forEach(check)
-        }
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<5_000 { check(String((0..<7).map { _ in alphabet.randomElement(using: &generator)! })) }
+        everyString(of: alphabet, upTo: 6).forEach(check)
+        randomStrings(of: alphabet, count: 5_000, lengths: 7...7).forEach(check)
         check("1234 AB")
         check("1234 ab")
     }
@@ -591,6 +586,26 @@ final class DateRulesTests: XCTestCase {
     }
 }
 
+/// Every string of one to `length` characters from `alphabet`, shortest first: for checking
+/// a fast path against the general one exhaustively where the inputs are short.
+func everyString(of alphabet: [Character], upTo length: Int) -> [String] {
+    var all: [String] = []
+    var last = [""]
+    for _ in 0..<length {
+        last = last.flatMap { prefix in alphabet.map { prefix + String($0) } }
+        all += last
+    }
+    return all
+}
+
+/// `count` random strings from `alphabet`, each of a length in `lengths`.
+func randomStrings(of alphabet: [Character], count: Int, lengths: ClosedRange<Int>) -> [String] {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<count).map { _ in
+        String((0..<Int.random(in: lengths, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+    }
+}
+
 final class ContactRulesTests: XCTestCase {
     func testPlausibleEmails() {
         for email in ["anna@example.com", "a.kowalska+shop@poczta.onet.pl", "x@y.pl", "zażółć@przykład.pl"] {
@@ -617,16 +632,8 @@ final class ContactRulesTests: XCTestCase {
             XCTAssertEqual(ContactCheck.isPlausibleASCIIEmail(email.utf8), ContactCheck.isPlausibleEmailScalars(email),
                            "\(email.debugDescription)")
         }
-        var strings = [""]
-        for _ in 1...6 {
-            strings = strings.flatMap { prefix in alphabet.map { prefix + String($0) } }
-            strings.forEach(check)
-        }
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<2_000 {
-            let length = Int.random(in: 7...30, using: &generator)
-            check(String((0..<length).map { _ in alphabet.randomElement(using: &generator)! }))
-        }
+        everyString(of: alphabet, upTo: 6).forEach(check)
+        randomStrings(of: alphabet, count: 2_000, lengths: 7...30).forEach(check)
         for long in [String(repeating: "a", count: 249) + "@x.pl", String(repeating: "a", count: 250) + "@x.pl"] { check(long) }
         XCTAssertNil(ContactCheck.isPlausibleASCIIEmail("zażółć@przykład.pl".utf8))
         XCTAssertNil(ContactCheck.isPlausibleASCIIEmail("a b@przykład.pl".utf8), "beyond ASCII anywhere: the scalar rule")

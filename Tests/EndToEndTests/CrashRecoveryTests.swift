@@ -66,9 +66,7 @@ final class CrashRecoveryTests: XCTestCase {
         let count = 300
         let spool = try TestSpool()
         let (names, ids) = try dropOneOrderFiles(count, named: "m", ids: "M", digits: 3, into: spool)
-        let crashed = try spool.run(["run", "--once", "--settle", "0"],
-                                    environment: [CrashSwitch.environmentVariable: "after-claim#\(count)"])
-        XCTAssertTrue(crashed.killedBySignal && crashed.status == SIGKILL, "status \(crashed.status): \(crashed.stderr)")
+        try runUntilKilled(spool, at: "after-claim#\(count)")
         let status = try spool.json(["status"]) as? [String: Any]
         let inFlight = status?["inFlight"] as? Int
         XCTAssertTrue(inFlight == 0 || inFlight == 256, "the first batch committed whole or not at all, the second not: \(String(describing: inFlight))")
@@ -93,9 +91,7 @@ final class CrashRecoveryTests: XCTestCase {
         let count = 2 * Engine.batchLimit + 88
         let spool = try TestSpool()
         let (names, ids) = try dropOneOrderFiles(count, named: "d", ids: "D", digits: 4, into: spool)
-        let crashed = try spool.run(["run", "--once", "--settle", "0"],
-                                    environment: [CrashSwitch.environmentVariable: "after-commit#\(2 * Engine.batchLimit + 1)"])
-        XCTAssertTrue(crashed.killedBySignal && crashed.status == SIGKILL, "status \(crashed.status): \(crashed.stderr)")
+        try runUntilKilled(spool, at: "after-commit#\(2 * Engine.batchLimit + 1)")
         let status = try spool.json(["status"]) as? [String: Any]
         XCTAssertEqual(status?["pendingDeliveries"] as? Int, Engine.batchLimit + 88, "the second and third batches wait")
         XCTAssertEqual(status?["inFlight"] as? Int, Engine.batchLimit + 88, "the first batch is archived")
@@ -114,9 +110,7 @@ final class CrashRecoveryTests: XCTestCase {
         let count = 2 * Engine.batchLimit + 88
         let spool = try TestSpool()
         let (names, ids) = try dropOneOrderFiles(count, named: "w", ids: "W", digits: 4, into: spool)
-        let crashed = try spool.run(["run", "--once", "--settle", "0"],
-                                    environment: [CrashSwitch.environmentVariable: "after-rename#1"])
-        XCTAssertTrue(crashed.killedBySignal && crashed.status == SIGKILL, "status \(crashed.status): \(crashed.stderr)")
+        try runUntilKilled(spool, at: "after-rename#1")
         let second = Set(names[Engine.batchLimit..<(2 * Engine.batchLimit)])
         let secondIDs = Set(ids[Engine.batchLimit..<(2 * Engine.batchLimit)])
         let outbox = spool.files(in: "outbox")
@@ -175,6 +169,13 @@ final class CrashRecoveryTests: XCTestCase {
             XCTAssertEqual(again.status, 0, "restart after \(spec): \(again.stderr)")
             try spool.assertInvariants(inputs: ["big.csv"], orders: Set(ids))
         }
+    }
+
+    /// `run --once` with a crash point armed, which must be reached and kill the process.
+    private func runUntilKilled(_ spool: TestSpool, at point: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let crashed = try spool.run(["run", "--once", "--settle", "0"], environment: [CrashSwitch.environmentVariable: point])
+        XCTAssertTrue(crashed.killedBySignal && crashed.status == SIGKILL, "\(point): status \(crashed.status): \(crashed.stderr)",
+                      file: file, line: line)
     }
 
     /// Drops `count` files of one order each: `<name>001.csv` with order `<ids>-1`, and so on.
