@@ -246,11 +246,9 @@ public enum DocumentOpener {
         if channel == .orders && layout.columns.isEmpty && OrdersCSVLayout.isCanonical(header) {
             // Read on from the look at the header, unless the reading is metered (a big
             // file's progress counts its bytes from the top, through a fresh source).
-            guard meter != nil else {
-                return .success(OpenedDocument(format: .ordersCSV,
-                                               content: .orders(OrdersCSVReader(continuing: probe, afterCanonicalHeader: header))))
-            }
-            return opened(.ordersCSV) { .orders(OrdersCSVReader(csv: $0)) }
+            if meter != nil { return opened(.ordersCSV) { .orders(OrdersCSVReader(csv: $0)) } }
+            return .success(OpenedDocument(format: .ordersCSV,
+                                           content: .orders(OrdersCSVReader(continuing: probe, afterCanonicalHeader: header))))
         }
         // Looked up by name (a Set of the names is built only for the Shopify check).
         let columns = CSVColumns(header: header)

@@ -20,12 +20,12 @@ public enum ContactCheck {
 
     /// The rule on ASCII bytes; nil when the text is not all ASCII.
     static func isPlausibleASCIIEmail(_ bytes: String.UTF8View) -> Bool? {
-        guard bytes.count <= 254 else { return bytes.allSatisfy { $0 < 0x80 } ? false : nil }
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        guard bytes.count <= 254 else { return false }
         var ats = 0, localLength = 0, domainDots = 0
-        var previous: UInt8 = 0 // the byte before, in the domain: 0 at its start
+        var previous: UInt8 = 0 // the domain's byte before this one; 0 at the domain's start
         for b in bytes {
-            guard b < 0x80 else { return nil }
-            if b <= 0x20 || b == 0x7F { return bytes.allSatisfy { $0 < 0x80 } ? false : nil }
+            if b <= 0x20 || b == 0x7F { return false }
             if b == UInt8(ascii: "@") {
                 ats += 1
                 previous = 0
@@ -33,12 +33,14 @@ public enum ContactCheck {
             }
             if ats == 0 {
                 localLength += 1
-            } else if b == UInt8(ascii: ".") {
+                continue
+            }
+            if b == UInt8(ascii: ".") {
                 // An empty label: a dot first in the domain or right after another.
-                if previous == 0 || previous == UInt8(ascii: ".") { return bytes.allSatisfy { $0 < 0x80 } ? false : nil }
+                if previous == 0 || previous == UInt8(ascii: ".") { return false }
                 domainDots += 1
             }
-            if ats > 0 { previous = b }
+            previous = b
         }
         return ats == 1 && localLength > 0 && domainDots > 0 && previous != UInt8(ascii: ".")
     }
