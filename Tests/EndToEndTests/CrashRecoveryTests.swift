@@ -78,9 +78,7 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertLessThanOrEqual(archived, 256, "only the first batch's originals move")
         XCTAssertEqual(spool.files(in: "work").count + archived, count, "both batches claimed")
         XCTAssertEqual(spool.files(in: "inbox"), [])
-        let again = try spool.run(["run", "--once", "--settle", "0"])
-        XCTAssertEqual(again.status, 0, again.stderr)
-        try spool.assertInvariants(inputs: names, orders: Set(ids))
+        try restartAndCheck(spool, inputs: names, orders: ids)
     }
 
     /// The pipeline's depth (`Engine.batchesCommittedAhead`): a batch is delivered only
@@ -96,9 +94,7 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertEqual(status?["pendingDeliveries"] as? Int, Engine.batchLimit + 88, "the second and third batches wait")
         XCTAssertEqual(status?["inFlight"] as? Int, Engine.batchLimit + 88, "the first batch is archived")
         XCTAssertEqual(spool.files(in: "outbox").filter { !$0.hasPrefix(".") }.count, Engine.batchLimit, "the first batch is delivered")
-        let again = try spool.run(["run", "--once", "--settle", "0"])
-        XCTAssertEqual(again.status, 0, again.stderr)
-        try spool.assertInvariants(inputs: names, orders: Set(ids))
+        try restartAndCheck(spool, inputs: names, orders: ids)
     }
 
     /// What follows a batch's commit (its temp files written, its originals moved) starts
@@ -120,9 +116,7 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertEqual(secondTemps.count, 0, "no temp file of the second batch while the first is delivered")
         XCTAssertEqual(Set(spool.files(in: "work/orders")).intersection(second).count, Engine.batchLimit,
                        "every original of the second batch still in work/")
-        let again = try spool.run(["run", "--once", "--settle", "0"])
-        XCTAssertEqual(again.status, 0, again.stderr)
-        try spool.assertInvariants(inputs: names, orders: Set(ids))
+        try restartAndCheck(spool, inputs: names, orders: ids)
     }
 
     /// A stop asked for while batches are claimed on their own thread: the claiming stops
@@ -146,9 +140,7 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertEqual(status?["pendingDeliveries"] as? Int, 0)
         let left = spool.files(in: "inbox").count
         XCTAssertLessThan(left, count, "the daemon took some files")
-        let again = try spool.run(["run", "--once", "--settle", "0"])
-        XCTAssertEqual(again.status, 0, again.stderr)
-        try spool.assertInvariants(inputs: names, orders: Set(ids))
+        try restartAndCheck(spool, inputs: names, orders: ids)
     }
 
     /// One file whose orders fill three pages of deliveries (`Deliverer.batchSize`), so
@@ -176,6 +168,14 @@ final class CrashRecoveryTests: XCTestCase {
         let crashed = try spool.run(["run", "--once", "--settle", "0"], environment: [CrashSwitch.environmentVariable: point])
         XCTAssertTrue(crashed.killedBySignal && crashed.status == SIGKILL, "\(point): status \(crashed.status): \(crashed.stderr)",
                       file: file, line: line)
+    }
+
+    /// A plain restart after a kill, which must finish everything once.
+    private func restartAndCheck(_ spool: TestSpool, inputs names: [String], orders ids: [String],
+                                 file: StaticString = #filePath, line: UInt = #line) throws {
+        let again = try spool.run(["run", "--once", "--settle", "0"])
+        XCTAssertEqual(again.status, 0, again.stderr, file: file, line: line)
+        try spool.assertInvariants(inputs: names, orders: Set(ids), file: file, line: line)
     }
 
     /// Drops `count` files of one order each: `<name>001.csv` with order `<ids>-1`, and so on.

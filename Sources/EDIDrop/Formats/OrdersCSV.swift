@@ -69,6 +69,8 @@ enum OrdersCSVLayout {
     static func isCanonical(_ header: CSVRecord) -> Bool {
         header.fields.count == columns.count && zip(header.fields, columns).allSatisfy { $0.value == $1 }
     }
+    /// The reader's column index for a canonical header: each column where the layout has it.
+    static let canonicalIndex: [Int?] = Array(columns.indices)
     /// Fields that belong to the order, which every row of it must agree on.
     static let orderLevel: [(name: String, position: Int, path: WritableKeyPath<OrderDraft, Located?>)] =
         [("order_date", \.date), ("customer_name", \.customerName), ("email", \.email), ("phone", \.phone),
@@ -111,7 +113,7 @@ public struct OrdersCSVReader<Source: ByteSource>: OrderDraftReader {
             return
         }
         if mapping.isEmpty && OrdersCSVLayout.isCanonical(header) {
-            index = Array(OrdersCSVLayout.columns.indices)
+            index = OrdersCSVLayout.canonicalIndex
             return
         }
         var byHeader: [String: Int] = [:]
@@ -151,7 +153,7 @@ public struct OrdersCSVReader<Source: ByteSource>: OrderDraftReader {
         precondition(OrdersCSVLayout.isCanonical(header), "only the canonical header is taken as read")
         self.csv = csv
         self.mapping = [:]
-        index = Array(OrdersCSVLayout.columns.indices)
+        index = OrdersCSVLayout.canonicalIndex
     }
 
     public func columnName(for field: String) -> String? { mapping[field] }
