@@ -302,6 +302,91 @@ final class DeliveryTests: XCTestCase {
         XCTAssertEqual(Fixture.read(foreign), "content of \(taken)")
     }
 
+    /// A spool whose ledger holds `count` pending messages of file 1, and their names.
+    private func spoolWithPendingMessages(_ count: Int) throws -> (Fixture.SpoolSetup, [String]) {
+        let s = try Fixture.SpoolSetup()
+        let names = (1...count).map { "ORDER_R-\($0).xml" }
+        try insertMessages(s, states: names.map { ($0, "pending") })
+        return (s, names)
+    }
+
+    /// The engine's way with a committed batch of file 1: its first page written ahead, then
+    /// `startDelivering`.
+    private func startDelivering(_ s: Fixture.SpoolSetup) throws -> Deliverer.DeliveryStart {
+        let deliverer = s.engine.deliverer
+        return try deliverer.startDelivering(files: 1...1, excluding: [], firstPage: deliverer.writeFirstPage(files: 1...1, excluding: []))
+    }
+
+    /// `startDelivering` and `finishDelivering` split a batch's protocol around its renames:
+    /// marked `delivering` on the caller's thread, renamed (and the folder made durable) on a
+    /// thread of their own with nothing recorded there, marked `delivered` back on the caller's.
+    func testABatchIsMarkedDeliveringThenRenamedOnAThreadOfItsOwnThenMarkedDelivered() throws {
+        let (s, names) = try spoolWithPendingMessages(40)
+        let deliverer = s.engine.deliverer
+        guard case .renaming(let renames) = try startDelivering(s) else { return XCTFail("a one-page local batch is renamed on its own thread") }
+        XCTAssertEqual(Set(try outboxRows(s.ledger).map(\.state)), [.delivering], "marked before any rename")
+        renames.done.wait()
+        XCTAssertEqual(Fixture.names(in: s.spool.outbox), names.sorted(), "every message renamed, no temp file left")
+        XCTAssertEqual(Set(try outboxRows(s.ledger).map(\.state)), [.delivering], "the renaming thread records nothing")
+        let summary = try deliverer.finishDelivering(renames)
+        XCTAssertEqual(summary.delivered, names.count)
+        XCTAssertEqual(summary.failed, 0)
+        XCTAssertEqual(Set(try outboxRows(s.ledger).map(\.state)), [.delivered])
+        let sent = try s.ledger.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM orders WHERE status = 'sent'") }
+        XCTAssertEqual(sent, names.count)
+    }
+
+    /// A name already taken in the folder fails on the renaming thread as it does in
+    /// `deliverDue`: the others are delivered, the failure is recorded against its message
+    /// when the batch is finished, and the foreign file is left as it was.
+    func testARenameConflictOnTheRenamingThreadIsRecordedWhenTheBatchIsFinished() throws {
+        let (s, names) = try spoolWithPendingMessages(20)
+        let foreign = FileSystem.join(s.spool.outbox, "ORDER_R-7.xml")
+        Fixture.write("not ours", to: foreign)
+        let deliverer = s.engine.deliverer
+        guard case .renaming(let renames) = try startDelivering(s) else { return XCTFail("renamed on its own thread") }
+        let summary = try deliverer.finishDelivering(renames)
+        XCTAssertEqual(summary.delivered, names.count - 1)
+        XCTAssertEqual(summary.failed, 1)
+        XCTAssertEqual(Fixture.read(foreign), "not ours")
+        let rows = try outboxRows(s.ledger)
+        let conflict = try XCTUnwrap(rows.first { $0.name == "ORDER_R-7.xml" })
+        XCTAssertEqual(summary.failedIDs, [conflict.id!])
+        XCTAssertEqual(conflict.attempts, 1)
+        XCTAssertNotNil(conflict.lastError)
+        XCTAssertEqual(rows.filter { $0.state == .delivered }.count, names.count - 1)
+    }
+
+    /// Renames abandoned (an error elsewhere stopped the engine) leave their messages marked
+    /// `delivering`, as a crash would; the next pass finishes each of them once.
+    func testAbandonedRenamesAreFinishedOnceByTheNextPass() throws {
+        let (s, names) = try spoolWithPendingMessages(30)
+        let deliverer = s.engine.deliverer
+        guard case .renaming(let renames) = try startDelivering(s) else { return XCTFail("renamed on its own thread") }
+        renames.abandon()
+        XCTAssertEqual(Set(try outboxRows(s.ledger).map(\.state)), [.delivering])
+        let next = try deliverer.deliverDue()
+        XCTAssertEqual(next.delivered, names.count)
+        XCTAssertEqual(Fixture.names(in: s.spool.outbox), names.sorted(), "each once, no temp file left")
+        XCTAssertEqual(Set(try outboxRows(s.ledger).map(\.state)), [.delivered])
+    }
+
+    /// A batch with more than one page of messages, or with messages interrupted before,
+    /// is delivered whole by `deliverDue` instead, once each.
+    func testABatchOfSeveralPagesOrWithInterruptedMessagesIsDeliveredInPlace() throws {
+        for interrupted in [false, true] {
+            let s = try Fixture.SpoolSetup()
+            let count = interrupted ? 10 : Deliverer.batchSize + 5
+            let names = (1...count).map { "ORDER_R-\($0).xml" }
+            try insertMessages(s, states: names.enumerated().map { ($1, interrupted && $0 == 0 ? "delivering" : "pending") })
+            if interrupted { Fixture.write("content of ORDER_R-1.xml", to: FileSystem.join(s.spool.outbox, ".ORDER_R-1.xml.tmp")) }
+            guard case .finished(let summary) = try startDelivering(s) else { return XCTFail("delivered in place (interrupted: \(interrupted))") }
+            XCTAssertEqual(summary.delivered, count)
+            XCTAssertEqual(Fixture.names(in: s.spool.outbox), names.sorted())
+            XCTAssertEqual(Set(try outboxRows(s.ledger).map(\.state)), [.delivered])
+        }
+    }
+
     func testAnExistingFileOfTheSameNameIsNeverOverwritten() throws {
         let s = try Fixture.SpoolSetup()
         let foreign = FileSystem.join(s.spool.outbox, "ORDER_S-1.xml")

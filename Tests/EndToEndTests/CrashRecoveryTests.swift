@@ -81,37 +81,44 @@ final class CrashRecoveryTests: XCTestCase {
         try restartAndCheck(spool, inputs: names, orders: ids)
     }
 
-    /// The pipeline's depth (`Engine.batchesCommittedAhead`): a batch is delivered only
-    /// after the one after it is committed, and before the one after that is. A kill right
-    /// after the third batch's commit finds the first batch delivered and archived, the
-    /// second and third committed and waiting; a restart finishes them, once.
-    func testABatchIsDeliveredWhileTheNextTwoAreCommitted() throws {
+    /// The pipeline's depth (`Engine.batchesCommittedAhead`): a batch is marked
+    /// `delivering` once the one after it is committed, renamed on a thread of its own while
+    /// the one after that is committed, and marked `delivered` only after that commit. A kill
+    /// right after the third batch's commit finds the first batch's files all written (each
+    /// renamed into place or still a temp file) and nothing marked delivered or archived; a
+    /// restart finishes the three batches, once.
+    func testABatchIsRenamedWhileTheBatchTwoAfterItIsCommitted() throws {
         let count = 2 * Engine.batchLimit + 88
         let spool = try TestSpool()
         let (names, ids) = try dropOneOrderFiles(count, named: "d", ids: "D", digits: 4, into: spool)
         try runUntilKilled(spool, at: "after-commit#\(2 * Engine.batchLimit + 1)")
         let status = try spool.json(["status"]) as? [String: Any]
-        XCTAssertEqual(status?["pendingDeliveries"] as? Int, Engine.batchLimit + 88, "the second and third batches wait")
-        XCTAssertEqual(status?["inFlight"] as? Int, Engine.batchLimit + 88, "the first batch is archived")
-        XCTAssertEqual(spool.files(in: "outbox").filter { !$0.hasPrefix(".") }.count, Engine.batchLimit, "the first batch is delivered")
+        XCTAssertEqual((status?["orders"] as? [String: Int])?["sent"] ?? 0, 0, "no batch marked delivered yet")
+        XCTAssertEqual(status?["pendingDeliveries"] as? Int, count)
+        XCTAssertEqual(status?["inFlight"] as? Int, count, "no archive move recorded yet")
+        let outbox = Set(spool.files(in: "outbox"))
+        let first = ids[..<Engine.batchLimit]
+        XCTAssertEqual(first.filter { outbox.contains("ORDER_\($0).xml") || outbox.contains(".ORDER_\($0).xml.tmp") }.count,
+                       Engine.batchLimit, "every file of the first batch written, renamed or about to be")
+        let delivered = outbox.filter { !$0.hasPrefix(".") }
+        XCTAssertTrue(delivered.isSubset(of: first.map { "ORDER_\($0).xml" }), "only the first batch is renamed: \(delivered.count)")
         try restartAndCheck(spool, inputs: names, orders: ids)
     }
 
-    /// What follows a batch's commit (its temp files written, its originals moved) starts
-    /// only once the batch before it is delivered, so that the two never share the outbox's
-    /// lock (`Engine.claimAndHandle(local:)`). A kill at the first batch's first rename
+    /// What follows a batch's commit (its temp files written, its originals moved) waits
+    /// for the renames of the batch before it, so that the two never share the outbox's
+    /// lock (`Engine.claimAndHandle(local:)`). A kill at the first batch's last rename
     /// finds the second batch committed with nothing of it written or moved yet; a restart
     /// finishes everything, once.
     func testABatchWritesAndMovesNothingWhileTheBatchBeforeItIsDelivered() throws {
         let count = 2 * Engine.batchLimit + 88
         let spool = try TestSpool()
         let (names, ids) = try dropOneOrderFiles(count, named: "w", ids: "W", digits: 4, into: spool)
-        try runUntilKilled(spool, at: "after-rename#1")
+        try runUntilKilled(spool, at: "after-rename#\(Engine.batchLimit)")
         let second = Set(names[Engine.batchLimit..<(2 * Engine.batchLimit)])
         let secondIDs = Set(ids[Engine.batchLimit..<(2 * Engine.batchLimit)])
         let outbox = spool.files(in: "outbox")
-        XCTAssertEqual(outbox.filter { !$0.hasPrefix(".") }.count, 1, "the first batch's first file is delivered")
-        XCTAssertFalse(outbox.isEmpty)
+        XCTAssertEqual(outbox.filter { !$0.hasPrefix(".") }.count, Engine.batchLimit, "the first batch is renamed into place")
         let secondTemps = outbox.filter { name in secondIDs.contains { name == ".ORDER_\($0).xml.tmp" } }
         XCTAssertEqual(secondTemps.count, 0, "no temp file of the second batch while the first is delivered")
         XCTAssertEqual(Set(spool.files(in: "work/orders")).intersection(second).count, Engine.batchLimit,

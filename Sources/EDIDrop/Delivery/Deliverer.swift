@@ -55,8 +55,13 @@ public struct Deliverer {
             // The next page of new messages, fetched and its temp files written while this
             // page is renamed and marked (see `writeAhead`).
             var ahead: ReadAhead<Result<WrittenPage, Error>>?
-            if state == .pending {
-                ahead = firstPage?.ahead
+            // The first page, when `startDelivering` took it and handed the batch back here.
+            var taken: WrittenPage?
+            if state == .pending, let first = firstPage {
+                switch first.source {
+                case .ahead(let pending): ahead = pending
+                case .taken(let page): taken = page
+                }
                 firstPage = nil
             }
             defer {
@@ -65,7 +70,10 @@ public struct Deliverer {
             }
             while true {
                 let written: WrittenPage
-                if let pending = ahead {
+                if let page = taken {
+                    taken = nil
+                    written = page
+                } else if let pending = ahead {
                     ahead = nil
                     defer { pending.close() }
                     guard let next = pending.take() else { break }
@@ -101,13 +109,8 @@ public struct Deliverer {
                         Self.removeTemps(batch)
                         continue
                     }
-                    let outcome = try finish(batch)
-                    summary.delivered += outcome.delivered
-                    if let failed = outcome.failed {
-                        summary.failed += 1
-                        summary.failedIDs.insert(failed.id ?? -1)
-                        failedFolders.insert(batch.target)
-                    }
+                    try markDelivering(batch)
+                    if try record(rename(batch), in: &summary) { failedFolders.insert(batch.target) }
                 }
                 if written.page.count < Self.batchSize { break }
             }
@@ -156,10 +159,11 @@ public struct Deliverer {
     /// written and made durable, which a crash leaves as pending messages whose temp files a
     /// retry writes again); every mark and rename stays on the caller's thread, in order. A
     /// file of 33 334 orders has 33 pages, and the temp files are a third of their time.
-    private func writeAhead(after: Int64, due now: String, files: ClosedRange<Int64>?,
-                            skipping failedFolders: Set<DeliveryTarget>, excluding: Set<Int64>) -> ReadAhead<Result<WrittenPage, Error>> {
+    private func writeAhead(after: Int64, due now: String, files: ClosedRange<Int64>?, skipping failedFolders: Set<DeliveryTarget>,
+                            excluding: Set<Int64>, waitingFor renames: DispatchGroup? = nil) -> ReadAhead<Result<WrittenPage, Error>> {
         let deliverer = self
         return ReadAhead(capacity: 1, threadName: "edidrop-deliver-ahead") { handOff in
+            renames?.wait()
             let next = Result { try deliverer.fetchPage(state: .pending, after: after, due: now, files: files) }
                 .map { deliverer.writePage($0, skipping: failedFolders, excluding: excluding) }
             if !handOff.put(next), case .success(let unused) = next {
@@ -172,11 +176,21 @@ public struct Deliverer {
     /// The first page of a committed batch's new messages, fetched and written ahead (see
     /// `writeFirstPage`); handed to `deliverDue`, which takes it or removes its temp files.
     public struct PageWrittenAhead {
-        fileprivate let ahead: ReadAhead<Result<WrittenPage, Error>>
+        fileprivate enum Source {
+            case ahead(ReadAhead<Result<WrittenPage, Error>>)
+            /// Already taken (by `startDelivering`), its temp files written.
+            case taken(WrittenPage)
+        }
+        fileprivate let source: Source
 
         /// For a page that will not be delivered now (an error came first): waits for its
         /// writing and removes its temp files; its messages stay pending for a retry.
-        public func discard() { Deliverer.discard(ahead) }
+        public func discard() {
+            switch source {
+            case .ahead(let ahead): Deliverer.discard(ahead)
+            case .taken(let page): page.batches.forEach(Deliverer.removeTemps)
+            }
+        }
     }
 
     /// Stops a page's writing ahead, waits for it, and removes the temp files of a page it
@@ -189,8 +203,104 @@ public struct Deliverer {
     /// its own, the protocol's first step only (temp files written and made durable, nothing
     /// recorded), as `writeAhead` does for a big file's next page: the engine starts it after
     /// a batch's commit and claims the next batch meanwhile, then delivers with it.
-    public func writeFirstPage(files: ClosedRange<Int64>, excluding: Set<Int64>) -> PageWrittenAhead {
-        PageWrittenAhead(ahead: writeAhead(after: 0, due: Timestamp.iso(clock.now()), files: files, skipping: [], excluding: excluding))
+    ///
+    /// `after`: renames into the same folders still under way (`RenamesInFlight.done`),
+    /// waited for before the first temp file is created, so that the two never contend for
+    /// a folder's lock.
+    public func writeFirstPage(files: ClosedRange<Int64>, excluding: Set<Int64>, after: DispatchGroup? = nil) -> PageWrittenAhead {
+        PageWrittenAhead(source: .ahead(writeAhead(after: 0, due: Timestamp.iso(clock.now()), files: files, skipping: [],
+                                                   excluding: excluding, waitingFor: after)))
+    }
+
+    // MARK: A batch's renames on a thread of their own
+
+    /// How `startDelivering` left a batch: delivered here (the general path), or marked
+    /// `delivering` with its renames under way on a thread of their own.
+    public enum DeliveryStart {
+        case finished(Summary)
+        case renaming(RenamesInFlight)
+    }
+
+    /// A batch's messages between their mark `delivering` and their mark `delivered`: the
+    /// renames and the folder's fsync, running on a thread of their own. `finishDelivering`
+    /// records them; `abandon` leaves them marked `delivering`, as a crash would, for
+    /// recovery (which finds each renamed or its temp file still there) to finish.
+    public final class RenamesInFlight {
+        fileprivate let renaming: ReadAhead<Result<[RenamedBatch], Error>>
+        /// Left once the renames and the folder's fsync are done, whatever their outcome.
+        public let done: DispatchGroup
+        private var closed = false
+
+        fileprivate init(renaming: ReadAhead<Result<[RenamedBatch], Error>>, done: DispatchGroup) {
+            self.renaming = renaming
+            self.done = done
+        }
+
+        /// Waits for the renames and records nothing. Once is enough: later calls (after
+        /// `finishDelivering`, or from a caller cleaning up) do nothing.
+        public func abandon() {
+            guard !closed else { return }
+            closed = true
+            renaming.close()
+        }
+    }
+
+    /// The protocol for a committed batch's new messages, split around its renames so that
+    /// they run on a thread of their own while the caller commits the next batch. Here, in
+    /// the caller's thread: the first page taken from `writeFirstPage` (its temp files
+    /// durable) and its messages marked `delivering`; on the thread: each renamed, then one
+    /// fsync of each folder; `finishDelivering`, back in the caller's thread: marked
+    /// `delivered`. Every ledger write stays with the caller, in order, and each message
+    /// passes through exactly the states of `deliverDue`, so recovery is unchanged.
+    ///
+    /// Only a batch whose new messages fit in one page and all go to local folders takes this
+    /// path, and only when none of its messages was interrupted before; anything else is
+    /// delivered here by `deliverDue`, as before.
+    public func startDelivering(files: ClosedRange<Int64>, excluding: Set<Int64>, firstPage: PageWrittenAhead?) throws -> DeliveryStart {
+        guard let firstPage, case .ahead(let ahead) = firstPage.source else {
+            return .finished(try deliverDue(files: files, excluding: excluding, firstPage: firstPage))
+        }
+        let written: WrittenPage
+        do {
+            defer { ahead.close() }
+            guard let next = ahead.take() else {
+                return .finished(try deliverDue(files: files, excluding: excluding))
+            }
+            written = try next.get()
+        }
+        let simple = written.page.count < Self.batchSize && !written.batches.isEmpty
+            && written.page.allSatisfy { isBatched($0) && !excluding.contains($0.id ?? -1) }
+        let handedBack = PageWrittenAhead(source: .taken(written))
+        let interrupted: Bool
+        do {
+            interrupted = try !fetchPage(state: .delivering, after: 0, due: "9999", files: files).isEmpty
+        } catch {
+            handedBack.discard()
+            throw error
+        }
+        guard simple, !interrupted else {
+            return .finished(try deliverDue(files: files, excluding: excluding, firstPage: handedBack))
+        }
+        for batch in written.batches { try markDelivering(batch) }
+        let done = DispatchGroup()
+        done.enter()
+        let deliverer = self, batches = written.batches
+        let renaming = ReadAhead<Result<[RenamedBatch], Error>>(capacity: 1, threadName: "edidrop-rename") { handOff in
+            defer { done.leave() }
+            _ = handOff.put(Result { try batches.map(deliverer.rename) })
+        }
+        return .renaming(RenamesInFlight(renaming: renaming, done: done))
+    }
+
+    /// Waits for a batch's renames started by `startDelivering` and marks its messages
+    /// `delivered` (a failure recorded against its message, as `deliverDue` does).
+    public func finishDelivering(_ inFlight: RenamesInFlight) throws -> Summary {
+        defer { inFlight.abandon() }
+        var summary = Summary()
+        // Nil only if the thread was stopped, which only `abandon` does: nothing to record.
+        guard let renamed = inFlight.renaming.take() else { return summary }
+        for batch in try renamed.get() { try record(batch, in: &summary) }
+        return summary
     }
 
     /// The temp files of a batch written but not delivered. Its messages stay `pending`
@@ -212,8 +322,8 @@ public struct Deliverer {
     /// syncfs, see `DurableBatch`), mark them all `delivering` in one transaction, rename
     /// each, fsync the folder once, mark them all `delivered` in one transaction. Each
     /// message passes through exactly the states of the single-message path, so recovery
-    /// is the same. `write` does the part before the first mark and records nothing,
-    /// `finish` the rest.
+    /// is the same. `write` does the part before the first mark and records nothing;
+    /// `markDelivering`, `rename` and `record` do the rest.
     struct WrittenBatch {
         var target: DeliveryTarget
         var folder: String
@@ -265,21 +375,32 @@ public struct Deliverer {
         return WrittenBatch(target: target, folder: folder, written: written, failure: failure)
     }
 
-    private func finish(_ batch: WrittenBatch) throws -> (delivered: Int, failed: OutboxMessage?) {
-        let folder = batch.folder, written = batch.written
-        var failure = batch.failure
-        if !written.isEmpty {
-            for _ in written { crash.reached(.afterTempWrite) }
-            try ledger.write { db in
-                try db.cachedStatement(sql: "UPDATE outbox SET state = 'delivering' WHERE id IN (SELECT value FROM json_each(?))")
-                    .execute(arguments: [Self.idList(written)])
-            }
-            crash.reached(.afterMarkDelivering)
+    /// The rest of the batch protocol, in three steps that `startDelivering` runs on two
+    /// threads: `markDelivering`, `rename` (with the folder's fsync), `record`.
+    private func markDelivering(_ batch: WrittenBatch) throws {
+        guard !batch.written.isEmpty else { return }
+        for _ in batch.written { crash.reached(.afterTempWrite) }
+        try ledger.write { db in
+            try db.cachedStatement(sql: "UPDATE outbox SET state = 'delivering' WHERE id IN (SELECT value FROM json_each(?))")
+                .execute(arguments: [Self.idList(batch.written)])
         }
+        crash.reached(.afterMarkDelivering)
+    }
+
+    /// A batch's messages renamed into place (the run before a failure, which is kept),
+    /// the folder made durable, nothing recorded.
+    struct RenamedBatch {
+        var renamed: [OutboxMessage]
+        var failure: (message: OutboxMessage, error: Error)?
+    }
+
+    private func rename(_ batch: WrittenBatch) throws -> RenamedBatch {
+        var failure = batch.failure
         var renamed: [OutboxMessage] = []
-        for m in written {
+        for m in batch.written {
             do {
-                try renameIntoPlace(temp: FileSystem.join(folder, Self.tempName(m.name)), final: FileSystem.join(folder, m.name), message: m)
+                try renameIntoPlace(temp: FileSystem.join(batch.folder, Self.tempName(m.name)),
+                                    final: FileSystem.join(batch.folder, m.name), message: m)
                 renamed.append(m)
                 crash.reached(.afterRename)
             } catch {
@@ -288,15 +409,24 @@ public struct Deliverer {
         }
         if !renamed.isEmpty {
             crash.reached(.beforeFolderSync)
-            try FileSystem.syncDirectory(folder)
-            try markDelivered(renamed)
+            try FileSystem.syncDirectory(batch.folder)
+        }
+        return RenamedBatch(renamed: renamed, failure: failure)
+    }
+
+    /// Marks a renamed batch `delivered` and records its failure; true if there was one.
+    @discardableResult
+    private func record(_ batch: RenamedBatch, in summary: inout Summary) throws -> Bool {
+        if !batch.renamed.isEmpty {
+            try markDelivered(batch.renamed)
             crash.reached(.afterMarkDelivered)
+            summary.delivered += batch.renamed.count
         }
-        if let (m, error) = failure {
-            try recordFailure(m, error)
-            return (renamed.count, m)
-        }
-        return (renamed.count, nil)
+        guard let (m, error) = batch.failure else { return false }
+        try recordFailure(m, error)
+        summary.failed += 1
+        summary.failedIDs.insert(m.id ?? -1)
+        return true
     }
 
     /// Writes the temp file of each message; the error of each, nil where it worked.

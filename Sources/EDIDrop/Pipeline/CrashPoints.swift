@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,8 +50,15 @@ public struct CrashSwitch: Sendable {
         }
     }
 
+    /// Locked: the deliverer reaches its rename points on a thread of its own.
     private final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
         private var value = 0
-        func increment() -> Int { value += 1; return value }
+        func increment() -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            value += 1
+            return value
+        }
     }
 }

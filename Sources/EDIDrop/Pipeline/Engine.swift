@@ -211,13 +211,18 @@ public final class Engine {
         }
     }
 
-    private func startAfterCommit(_ records: [FileRecord], excluding failedMessages: Set<Int64>) -> AfterCommit {
+    /// `after`: the batch before's renames, if still under way; both wait for them (see
+    /// `claimAndHandle(local:)`).
+    private func startAfterCommit(_ records: [FileRecord], excluding failedMessages: Set<Int64>,
+                                  after renames: Deliverer.RenamesInFlight? = nil) -> AfterCommit {
         guard records.count >= Self.concurrentArchiveMinimum, let first = records.first?.id, let last = records.last?.id else {
             return AfterCommit()
         }
+        let renamed = renames?.done
         return AfterCommit(
-            firstPage: deliverer.writeFirstPage(files: first...last, excluding: failedMessages),
+            firstPage: deliverer.writeFirstPage(files: first...last, excluding: failedMessages, after: renamed),
             moving: ReadAhead<Archiver.Moves>(capacity: 1, threadName: "edidrop-archive") { [archiver] ahead in
+                renamed?.wait()
                 _ = ahead.put(archiver.move(batch: records))
             })
     }
@@ -303,6 +308,8 @@ public final class Engine {
         /// The candidates they were claimed from (for their done markers).
         var from: [Candidate] = []
         var bytes: Int64 = 0
+        /// Its files being read ahead of their commit (`Processor.startReading`).
+        var reading: Processor.BatchReading?
     }
 
     /// Claims batches on a thread of its own: each file moved into work/, then per batch one
@@ -312,7 +319,7 @@ public final class Engine {
     /// What is claimed but never handed over or taken (an error on the engine's side) stays
     /// in work/ as after a crash, and recovery handles it at the next start.
     private func startClaiming(_ candidates: [Candidate]) -> ReadAhead<Result<ClaimedBatch, Error>> {
-        ReadAhead(capacity: 1, threadName: "edidrop-claim") { [spool, stop, crash] ahead in
+        ReadAhead(capacity: 1, threadName: "edidrop-claim") { [spool, stop, crash, processor] ahead in
             func makeDurable(_ batch: ClaimedBatch) throws {
                 var folders: [String] = []
                 for f in batch.files.map({ spool.workFolder(for: $0.channel) }) where !folders.contains(f) { folders.append(f) }
@@ -321,6 +328,13 @@ public final class Engine {
                 for f in batch.from.map({ FileSystem.parentPath(of: $0.path) }) where !inputs.contains(f) { inputs.append(f) }
                 for f in inputs { try? FileSystem.syncDirectory(f) }
                 for _ in batch.files { crash.reached(.afterClaim) }
+            }
+            // A batch is read from the moment it is claimed, so that its reading runs ahead
+            // during the commit of the batch before, not in step with its own.
+            func handOver(_ batch: ClaimedBatch) -> Bool {
+                var batch = batch
+                batch.reading = processor.startReading(batch.files)
+                return ahead.put(.success(batch))
             }
             var batch = ClaimedBatch()
             do {
@@ -332,13 +346,13 @@ public final class Engine {
                     batch.bytes += max(0, claimed.status.size)
                     if batch.files.count >= Self.batchLimit || batch.bytes >= Self.batchBytes {
                         try makeDurable(batch)
-                        guard ahead.put(.success(batch)) else { return }
+                        guard handOver(batch) else { return }
                         batch = ClaimedBatch()
                     }
                 }
                 if !batch.files.isEmpty {
                     try makeDurable(batch)
-                    _ = ahead.put(.success(batch))
+                    _ = handOver(batch)
                 }
             } catch {
                 _ = ahead.put(.failure(error))
@@ -346,64 +360,102 @@ public final class Engine {
         }
     }
 
+    /// A committed batch on its way through `claimAndHandle(local:)`.
+    private struct CommittedBatch {
+        var records: [FileRecord]
+        /// The candidates its files were claimed from (for their done markers).
+        var from: [Candidate]
+        /// Its temp files and archive moves, once started.
+        var started: AfterCommit?
+        /// Its renames, once its messages are marked `delivering`.
+        var renaming: Deliverer.RenamesInFlight?
+
+        /// For a batch that will not be finished now (an error came first): what runs for it
+        /// is waited for, and left as a crash would leave it, for recovery.
+        func abandon() {
+            renaming?.abandon()
+            started?.discard()
+        }
+    }
+
     /// Local candidates, in batches, in a pipeline whose steps overlap on threads of their
-    /// own: while the engine's thread delivers a committed batch (and records its archive
-    /// moves) and then commits the next one, the batch after that is claimed
-    /// (`startClaiming`), the one being committed is read ahead (`Processor.startReading`),
-    /// and, once the delivery is done, the batch committed before has its temp files written
-    /// and its originals moved (`startAfterCommit`). A batch is delivered only once the one
-    /// after it is committed (`batchesCommittedAhead`), which gives its temp files a whole
-    /// commit's time to be written. Every ledger write stays on the engine's thread, in
-    /// order. A crash in between leaves states recovery already repairs: claimed files not
-    /// yet committed, and committed batches not yet delivered or archived (with temp files a
-    /// retry writes again, originals moved but not recorded).
+    /// own. While the engine's thread commits batch n, batch n+1 is claimed
+    /// (`startClaiming`) and batch n read ahead (`Processor.startReading`); batch n-2's
+    /// messages, marked `delivering` before that commit, are renamed into the outbox; then,
+    /// on the same folders, batch n-1's temp files are written and its originals moved
+    /// (`startAfterCommit`, waiting for those renames so that the two never share a
+    /// folder's lock or the file system's rename lock). After the commit the engine's
+    /// thread marks batch n-2 `delivered` and records its archive moves, marks batch n-1
+    /// `delivering` and starts its renames (`Deliverer.startDelivering`), and starts what
+    /// follows batch n's commit. Every ledger write stays on the engine's thread, in order.
+    /// A crash in between leaves states recovery already repairs: claimed files not yet
+    /// committed, committed batches not yet delivered or archived (with temp files a retry
+    /// writes again, originals moved but not recorded), messages marked `delivering` whether
+    /// renamed or not.
     private func claimAndHandle(local candidates: [Candidate], summary: inout RunSummary) throws {
         let claiming = startClaiming(candidates)
-        defer { claiming.close() }
-        // Committed, not yet delivered and archived, oldest first, each with the candidates it
-        // was claimed from and what started after its commit.
-        var committed: [(records: [FileRecord], from: [Candidate], started: AfterCommit?)] = []
-        defer { for c in committed { c.started?.discard() } }
-        func finishOldest() throws {
-            let done = committed.removeFirst()
-            try finish(done.records, started: done.started, summary: &summary)
+        defer { for case .success(let unused) in claiming.close() { unused.reading?.close() } }
+        // Committed and not yet finished, oldest first: at most one renaming (the oldest),
+        // then one with its temp files started, then the one just committed.
+        var committed: [CommittedBatch] = []
+        defer { for c in committed { c.abandon() } }
+        func archiveAndMark(_ done: CommittedBatch) {
+            let moved = done.started?.moving.flatMap { moving in
+                defer { moving.close() }
+                return moving.take()
+            }
+            archive(done.records, moved: moved, summary: &summary)
             if spool.configuration.intake.doneMarker {
                 for c in done.from { try? FileSystem.removeFile(c.path + CandidateRules.doneSuffix) }
             }
         }
-        // The newest committed batch's temp files and archive moves start only once the
-        // oldest batch is delivered, not right after its commit: started at once, they were
-        // written into the outbox while the engine's thread renamed the older batch's files
-        // there, and both sides waited on the folder's lock (the engine's thread blocked in
-        // rename for 5% of a 10 000-file run; the kernel spun on that lock, and on the
-        // file system's rename lock between archive moves and claims). They still have the
-        // next batch's whole commit to run in: 6-10% more files/s in alternating runs.
-        func startNewest() {
-            if let last = committed.indices.last, committed[last].started == nil {
-                committed[last].started = startAfterCommit(committed[last].records, excluding: summary.failedMessages)
+        func add(_ d: Deliverer.Summary) {
+            summary.delivered += d.delivered
+            summary.deliveryFailures += d.failed
+            summary.failedMessages.formUnion(d.failedIDs)
+        }
+        // One step along for every batch: after a commit, or to drain the pipeline.
+        func advance(draining: Bool) throws {
+            if let oldest = committed.first?.renaming, draining || committed.count > Self.batchesCommittedAhead {
+                add(try deliverer.finishDelivering(oldest))
+                archiveAndMark(committed.removeFirst())
+            }
+            if let i = committed.firstIndex(where: { $0.renaming == nil }), draining || i < committed.count - 1,
+               let first = committed[i].records.first?.id, let last = committed[i].records.last?.id {
+                var started = committed[i].started ?? startAfterCommit(committed[i].records, excluding: summary.failedMessages)
+                // Handed over: the deliverer takes the page or discards it, on every way out.
+                let firstPage = started.firstPage
+                started.firstPage = nil
+                committed[i].started = started
+                switch try deliverer.startDelivering(files: first...last, excluding: summary.failedMessages, firstPage: firstPage) {
+                case .renaming(let renames):
+                    committed[i].renaming = renames
+                case .finished(let d):
+                    add(d)
+                    archiveAndMark(committed.remove(at: i))
+                }
+            }
+            if let last = committed.indices.last, committed[last].started == nil, committed[last].renaming == nil {
+                let before = last > 0 ? committed[last - 1].renaming : nil
+                committed[last].started = startAfterCommit(committed[last].records, excluding: summary.failedMessages, after: before)
             }
         }
         while let next = claiming.take() {
             let batch = try next.get()
-            let reading = processor.startReading(batch.files)
+            let reading = batch.reading ?? processor.startReading(batch.files)
             defer { reading.close() }
-            if committed.count >= Self.batchesCommittedAhead { try finishOldest() }
-            startNewest()
             let records = try commit(reading, summary: &summary)
-            committed.append((records, batch.from, nil))
+            if records.isEmpty { continue }
+            committed.append(CommittedBatch(records: records, from: batch.from))
+            try advance(draining: false)
         }
-        while !committed.isEmpty {
-            startNewest()
-            try finishOldest()
-        }
+        while !committed.isEmpty { try advance(draining: true) }
     }
 
-    /// How many committed batches wait to be delivered while the next one is committed:
-    /// with two, a batch's temp files are written (and made durable) while the next batch
-    /// is read and committed, so delivering it seldom waits for them. Measured on 10 000
-    /// one-order files with batches claimed on their own thread: with one, the engine's
-    /// thread spent 0.46 s of a 1.9 s run waiting for temp files; with two, 5-10% more
-    /// files per second than claiming on the engine's thread with one.
+    /// How many committed batches wait, their temp files written or being written, while
+    /// the next one is committed: with two, a batch's temp files are written (and made
+    /// durable) while the next batch is read and committed, so delivering it seldom waits
+    /// for them, and its renames run while the one after that is committed.
     static let batchesCommittedAhead = 2
 
     private func claimRemoteAndHandle(_ candidate: Candidate, summary: inout RunSummary) throws {

@@ -121,8 +121,9 @@ public struct Processor {
     }
 
     /// A batch of claimed files and the thread reading them ahead of their commit. Closed
-    /// once, by whoever holds it, on every way out.
-    final class BatchReading {
+    /// once, by whoever holds it, on every way out. Started on the engine's claiming thread
+    /// and handed over with the batch; from then on only the engine's thread uses it.
+    final class BatchReading: @unchecked Sendable {
         let batch: [ClaimedFile]
         fileprivate let ahead: ReadAhead<PreparedFile>?
         private var closed = false
