@@ -49,6 +49,19 @@ final class LedgerTests: XCTestCase {
 
     /// The writer keeps statement journals in memory (no spill files in /var/tmp for a
     /// batch's set-based marks); readers, whose sorts can be as big as the ledger, do not.
+    /// Every commit must reach the disk before its effects happen (DESIGN: durable commits).
+    /// GRDB sets synchronous = NORMAL on the writer when it turns WAL on, after the
+    /// configuration's own setup; the ledger sets it back to FULL (2), on a new ledger and on
+    /// one opened again.
+    func testTheWriterSyncsEveryCommit() throws {
+        let dir = FixtureFolder("edidrop-ledger-sync")
+        let path = dir.join("ledger.sqlite")
+        for _ in 0..<2 {
+            let ledger = try Ledger(path: path)
+            XCTAssertEqual(try ledger.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }, 2)
+        }
+    }
+
     func testOnlyTheWriterKeepsTemporaryDataInMemory() throws {
         let dir = FixtureFolder("edidrop-ledger-temp")
         let ledger = try Ledger(path: dir.join("ledger.sqlite"))

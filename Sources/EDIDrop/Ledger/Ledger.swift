@@ -33,7 +33,14 @@ public final class Ledger: @unchecked Sendable {
         if readOnly {
             writer = try DatabaseQueue(path: path, configuration: config)
         } else {
-            writer = try DatabasePool(path: path, configuration: config)
+            let pool = try DatabasePool(path: path, configuration: config)
+            // GRDB turns WAL on after `prepareDatabase` has run, and sets synchronous = NORMAL
+            // with it: a commit would then reach the disk only at the next checkpoint, and a
+            // power loss could take back commits whose effects (renames into the outbox,
+            // archive moves) had already happened. Only the writer's connection commits, and
+            // it keeps this setting for its life.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            writer = pool
             try Ledger.migrator.migrate(writer)
         }
         self.path = path
