@@ -100,23 +100,27 @@ final class DeliveryTests: XCTestCase {
     // MARK: Recovery of interrupted deliveries
 
     /// Records an accepted, archived file with two outgoing messages, as a crash would leave them.
-    private func insertMessages(_ s: Fixture.SpoolSetup, states: [(name: String, state: String)]) throws {
+    /// Messages of one file (`fileID`), each with its order; `firstOrder` numbers the orders
+    /// of a second file after those of the first.
+    private func insertMessages(_ s: Fixture.SpoolSetup, states: [(name: String, state: String)],
+                                fileID: Int64 = 1, firstOrder: Int = 1) throws {
         try s.ledger.write { db in
             try db.execute(sql: """
                 INSERT INTO files (id, channel, name, work_name, size, sha256, state, dest_dir, stored_name,
                                    documents, received_at, processed_at, archived_at)
-                VALUES (1, 'orders', 'o.csv', 'o.csv', 10, 'abc', 'accepted', 'archive/2026-11-27', 'o.csv',
+                VALUES (?, 'orders', ?, ?, 10, ?, 'accepted', 'archive/2026-11-27', ?,
                         ?, '2026-11-27T10:00:00.000Z', '2026-11-27T10:00:00.000Z', '2026-11-27T10:00:01.000Z')
-                """, arguments: [states.count])
+                """, arguments: [fileID, "o\(fileID).csv", "o\(fileID).csv", "abc\(fileID)", "o\(fileID).csv", states.count])
             for (i, m) in states.enumerated() {
+                let order = firstOrder + i
                 try db.execute(sql: """
                     INSERT INTO orders (id, order_id, file_id, line, status, data, received_at)
-                    VALUES (?, ?, 1, ?, 'received', '{}', '2026-11-27T10:00:00.000Z')
-                    """, arguments: [i + 1, "R-\(i + 1)", i + 2])
+                    VALUES (?, ?, ?, ?, 'received', '{}', '2026-11-27T10:00:00.000Z')
+                    """, arguments: [order, "R-\(order)", fileID, i + 2])
                 try db.execute(sql: """
                     INSERT INTO outbox (file_id, order_ref, target, name, content, state, created_at)
-                    VALUES (1, ?, 'outbox', ?, ?, ?, '2026-11-27T10:00:00.000Z')
-                    """, arguments: [i + 1, m.name, Data("content of \(m.name)".utf8), m.state])
+                    VALUES (?, ?, 'outbox', ?, ?, ?, '2026-11-27T10:00:00.000Z')
+                    """, arguments: [fileID, order, m.name, Data("content of \(m.name)".utf8), m.state])
             }
         }
     }
@@ -310,30 +314,75 @@ final class DeliveryTests: XCTestCase {
         return (s, names)
     }
 
-    /// The engine's way with a committed batch of file 1: its first page written ahead, then
-    /// `startDelivering`.
-    private func startDelivering(_ s: Fixture.SpoolSetup) throws -> Deliverer.DeliveryStart {
+    /// The engine's way with a committed batch of file `id`: its first page written ahead,
+    /// then `startDelivering`.
+    private func startDelivering(_ s: Fixture.SpoolSetup, file id: Int64 = 1) throws -> Deliverer.DeliveryStart {
         let deliverer = s.engine.deliverer
-        return try deliverer.startDelivering(files: 1...1, excluding: [], firstPage: deliverer.writeFirstPage(files: 1...1, excluding: []))
+        return try deliverer.startDelivering(files: id...id, excluding: [], firstPage: deliverer.writeFirstPage(files: id...id, excluding: []))
     }
 
-    /// `startDelivering` and `finishDelivering` split a batch's protocol around its renames:
+    /// The same, then its messages marked `delivering` and their renames started.
+    private func startRenaming(_ s: Fixture.SpoolSetup, file id: Int64 = 1) throws -> Deliverer.RenamesInFlight? {
+        guard case .written(let messages) = try startDelivering(s, file: id) else { return nil }
+        return try s.engine.deliverer.step(finishing: nil, marking: messages).renaming
+    }
+
+    /// `startDelivering` and `step` split a batch's protocol around its renames:
     /// marked `delivering` on the caller's thread, renamed (and the folder made durable) on a
     /// thread of their own with nothing recorded there, marked `delivered` back on the caller's.
     func testABatchIsMarkedDeliveringThenRenamedOnAThreadOfItsOwnThenMarkedDelivered() throws {
         let (s, names) = try spoolWithPendingMessages(40)
         let deliverer = s.engine.deliverer
-        guard case .renaming(let renames) = try startDelivering(s) else { return XCTFail("a one-page local batch is renamed on its own thread") }
+        guard let renames = try startRenaming(s) else { return XCTFail("a one-page local batch is renamed on its own thread") }
         XCTAssertEqual(Set(try outboxRows(s.ledger).map(\.state)), [.delivering], "marked before any rename")
         renames.done.wait()
         XCTAssertEqual(Fixture.names(in: s.spool.outbox), names.sorted(), "every message renamed, no temp file left")
         XCTAssertEqual(Set(try outboxRows(s.ledger).map(\.state)), [.delivering], "the renaming thread records nothing")
-        let summary = try deliverer.finishDelivering(renames)
+        let summary = try deliverer.step(finishing: renames, marking: nil).summary
         XCTAssertEqual(summary.delivered, names.count)
         XCTAssertEqual(summary.failed, 0)
         XCTAssertEqual(Set(try outboxRows(s.ledger).map(\.state)), [.delivered])
         let sent = try s.ledger.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM orders WHERE status = 'sent'") }
         XCTAssertEqual(sent, names.count)
+    }
+
+    /// `step` is one transaction: the renamed batch marked delivered, the caller's own
+    /// writes and the next batch marked delivering commit together or not at all. When the
+    /// transaction fails, the renamed batch stays `delivering` (recovery's case) and the next
+    /// one `pending`, its temp files removed for a retry to write again.
+    func testAStepMarksTwoBatchesAndTheCallersWritesInOneTransaction() throws {
+        for failing in [false, true] {
+            let (s, first) = try spoolWithPendingMessages(12)
+            let second = (13...20).map { "ORDER_R-\($0).xml" }
+            try insertMessages(s, states: second.map { ($0, "pending") }, fileID: 2, firstOrder: 13)
+            let deliverer = s.engine.deliverer
+            guard let renames = try startRenaming(s, file: 1), case .written(let next) = try startDelivering(s, file: 2) else {
+                return XCTFail("both files take the renaming path")
+            }
+            renames.done.wait()
+            struct Refused: Error {}
+            do {
+                let (summary, renaming) = try deliverer.step(finishing: renames, marking: next, alsoRecording: { db in
+                    try db.execute(sql: "UPDATE files SET archived_at = 'now' WHERE id = 1")
+                    if failing { throw Refused() }
+                })
+                XCTAssertFalse(failing)
+                XCTAssertEqual(summary.delivered, first.count)
+                renaming?.abandon()
+            } catch is Refused {
+                XCTAssertTrue(failing)
+            }
+            let rows = try outboxRows(s.ledger)
+            let archived = try s.ledger.read { db in try String.fetchOne(db, sql: "SELECT archived_at FROM files WHERE id = 1") }
+            XCTAssertEqual(Set(rows.filter { $0.fileId == 1 }.map(\.state)), [failing ? .delivering : .delivered])
+            XCTAssertEqual(Set(rows.filter { $0.fileId == 2 }.map(\.state)), [failing ? .pending : .delivering])
+            XCTAssertEqual(archived, failing ? "2026-11-27T10:00:01.000Z" : "now")
+            if failing {
+                XCTAssertEqual(Fixture.names(in: s.spool.outbox), first.sorted(), "the first batch renamed, the second's temp files gone")
+                XCTAssertEqual(try deliverer.deliverDue().delivered, first.count + second.count, "the next pass finishes both, once")
+                XCTAssertEqual(Fixture.names(in: s.spool.outbox), (first + second).sorted())
+            }
+        }
     }
 
     /// A name already taken in the folder fails on the renaming thread as it does in
@@ -344,8 +393,8 @@ final class DeliveryTests: XCTestCase {
         let foreign = FileSystem.join(s.spool.outbox, "ORDER_R-7.xml")
         Fixture.write("not ours", to: foreign)
         let deliverer = s.engine.deliverer
-        guard case .renaming(let renames) = try startDelivering(s) else { return XCTFail("renamed on its own thread") }
-        let summary = try deliverer.finishDelivering(renames)
+        guard let renames = try startRenaming(s) else { return XCTFail("renamed on its own thread") }
+        let summary = try deliverer.step(finishing: renames, marking: nil).summary
         XCTAssertEqual(summary.delivered, names.count - 1)
         XCTAssertEqual(summary.failed, 1)
         XCTAssertEqual(Fixture.read(foreign), "not ours")
@@ -362,7 +411,7 @@ final class DeliveryTests: XCTestCase {
     func testAbandonedRenamesAreFinishedOnceByTheNextPass() throws {
         let (s, names) = try spoolWithPendingMessages(30)
         let deliverer = s.engine.deliverer
-        guard case .renaming(let renames) = try startDelivering(s) else { return XCTFail("renamed on its own thread") }
+        guard let renames = try startRenaming(s) else { return XCTFail("renamed on its own thread") }
         renames.abandon()
         XCTAssertEqual(Set(try outboxRows(s.ledger).map(\.state)), [.delivering])
         let next = try deliverer.deliverDue()

@@ -63,7 +63,12 @@ struct Edidrop {
             let deadline = Date().addingTimeInterval(timeout)
             while process.isRunning && Date() < deadline { usleep(10_000) }
             if process.isRunning {
+                // SIGTERM asks for a clean stop, which a process stuck for good never makes:
+                // after a grace period, SIGKILL, so that a hang fails the test, not the suite.
                 process.terminate()
+                let grace = Date().addingTimeInterval(5)
+                while process.isRunning && Date() < grace { usleep(10_000) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
                 process.waitUntilExit()
                 throw HarnessError("edidrop did not finish within \(timeout) s")
             }

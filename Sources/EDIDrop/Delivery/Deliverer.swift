@@ -214,17 +214,26 @@ public struct Deliverer {
 
     // MARK: A batch's renames on a thread of their own
 
-    /// How `startDelivering` left a batch: delivered here (the general path), or marked
-    /// `delivering` with its renames under way on a thread of their own.
+    /// How `startDelivering` left a batch: delivered here (the general path), or with its
+    /// temp files written and durable and nothing marked, for `step`.
     public enum DeliveryStart {
         case finished(Summary)
-        case renaming(RenamesInFlight)
+        case written(WrittenMessages)
+    }
+
+    /// A batch's new messages whose temp files are durable, none of them marked yet.
+    public struct WrittenMessages {
+        fileprivate let batches: [WrittenBatch]
+
+        /// For messages that will not be marked now (an error came first): their temp files
+        /// go; they stay pending for a retry.
+        public func discard() { batches.forEach(Deliverer.removeTemps) }
     }
 
     /// A batch's messages between their mark `delivering` and their mark `delivered`: the
-    /// renames and the folder's fsync, running on a thread of their own. `finishDelivering`
-    /// records them; `abandon` leaves them marked `delivering`, as a crash would, for
-    /// recovery (which finds each renamed or its temp file still there) to finish.
+    /// renames and the folder's fsync, running on a thread of their own. `step` records
+    /// them; `abandon` leaves them marked `delivering`, as a crash would, for recovery
+    /// (which finds each renamed or its temp file still there) to finish.
     public final class RenamesInFlight {
         fileprivate let renaming: ReadAhead<Result<[RenamedBatch], Error>>
         /// Left once the renames and the folder's fsync are done, whatever their outcome.
@@ -237,7 +246,7 @@ public struct Deliverer {
         }
 
         /// Waits for the renames and records nothing. Once is enough: later calls (after
-        /// `finishDelivering`, or from a caller cleaning up) do nothing.
+        /// `step`, or from a caller cleaning up) do nothing.
         public func abandon() {
             guard !closed else { return }
             closed = true
@@ -245,13 +254,12 @@ public struct Deliverer {
         }
     }
 
-    /// The protocol for a committed batch's new messages, split around its renames so that
-    /// they run on a thread of their own while the caller commits the next batch. Here, in
-    /// the caller's thread: the first page taken from `writeFirstPage` (its temp files
-    /// durable) and its messages marked `delivering`; on the thread: each renamed, then one
-    /// fsync of each folder; `finishDelivering`, back in the caller's thread: marked
-    /// `delivered`. Every ledger write stays with the caller, in order, and each message
-    /// passes through exactly the states of `deliverDue`, so recovery is unchanged.
+    /// The protocol for a committed batch's new messages, split so that its renames run on
+    /// a thread of their own while the caller commits the next batch, and so that its marks
+    /// share transactions with other batches' (see `step`). Here: the first page taken from
+    /// `writeFirstPage`, its temp files durable, nothing marked. Every ledger write stays
+    /// with the caller, in order, and each message passes through exactly the states of
+    /// `deliverDue`, so recovery is unchanged.
     ///
     /// Only a batch whose new messages fit in one page and all go to local folders takes this
     /// path, and only when none of its messages was interrupted before; anything else is
@@ -281,26 +289,64 @@ public struct Deliverer {
         guard simple, !interrupted else {
             return .finished(try deliverDue(files: files, excluding: excluding, firstPage: handedBack))
         }
-        for batch in written.batches { try markDelivering(batch) }
+        return .written(WrittenMessages(batches: written.batches))
+    }
+
+    /// One ledger transaction between two of the caller's commits, in protocol order for
+    /// each message: the batch whose renames are done (`finishing`, waited for) marked
+    /// `delivered`, with its failures recorded; whatever `alsoRecording` writes (the
+    /// engine's archive record); the next batch (`marking`) marked `delivering`. Then that
+    /// batch's renames start on a thread of their own, and are returned. Sharing the
+    /// transaction saves two synced commits per batch; a crash before it commits leaves
+    /// each part as its own crash would.
+    public func step(finishing renames: RenamesInFlight?, marking next: WrittenMessages?,
+                     alsoRecording other: ((Database) throws -> Void)? = nil) throws -> (summary: Summary, renaming: RenamesInFlight?) {
+        var renamed: [RenamedBatch] = []
+        if let renames {
+            defer { renames.abandon() }
+            // Nil only if the thread was stopped, which only `abandon` does: nothing to record.
+            renamed = try renames.renaming.take()?.get() ?? []
+        }
+        let marking = next?.batches.filter { !$0.written.isEmpty } ?? []
+        for batch in marking { for _ in batch.written { crash.reached(.afterTempWrite) } }
+        var delays: [Int64: Double] = [:]
+        do {
+            try ledger.write { db in
+                for batch in renamed where !batch.renamed.isEmpty { try markDelivered(batch.renamed, in: db) }
+                for batch in renamed {
+                    if let (m, error) = batch.failure { delays[m.id ?? -1] = try recordFailure(m, error, in: db) }
+                }
+                try other?(db)
+                for batch in marking { try markDelivering(batch, in: db) }
+            }
+        } catch {
+            // Not marked: the next batch's messages stay pending, and their temp files go.
+            next?.discard()
+            throw error
+        }
+        var summary = Summary()
+        for batch in renamed {
+            if !batch.renamed.isEmpty {
+                crash.reached(.afterMarkDelivered)
+                logDelivered(batch.renamed)
+                summary.delivered += batch.renamed.count
+            }
+            if let (m, error) = batch.failure {
+                logFailure(m, error, retryIn: delays[m.id ?? -1] ?? 0)
+                summary.failed += 1
+                summary.failedIDs.insert(m.id ?? -1)
+            }
+        }
+        guard let next, !next.batches.isEmpty else { return (summary, nil) }
+        if !marking.isEmpty { crash.reached(.afterMarkDelivering) }
         let done = DispatchGroup()
         done.enter()
-        let deliverer = self, batches = written.batches
+        let deliverer = self, batches = next.batches
         let renaming = ReadAhead<Result<[RenamedBatch], Error>>(capacity: 1, threadName: "edidrop-rename") { handOff in
             defer { done.leave() }
             _ = handOff.put(Result { try batches.map(deliverer.rename) })
         }
-        return .renaming(RenamesInFlight(renaming: renaming, done: done))
-    }
-
-    /// Waits for a batch's renames started by `startDelivering` and marks its messages
-    /// `delivered` (a failure recorded against its message, as `deliverDue` does).
-    public func finishDelivering(_ inFlight: RenamesInFlight) throws -> Summary {
-        defer { inFlight.abandon() }
-        var summary = Summary()
-        // Nil only if the thread was stopped, which only `abandon` does: nothing to record.
-        guard let renamed = inFlight.renaming.take() else { return summary }
-        for batch in try renamed.get() { try record(batch, in: &summary) }
-        return summary
+        return (summary, RenamesInFlight(renaming: renaming, done: done))
     }
 
     /// The temp files of a batch written but not delivered. Its messages stay `pending`
@@ -380,11 +426,14 @@ public struct Deliverer {
     private func markDelivering(_ batch: WrittenBatch) throws {
         guard !batch.written.isEmpty else { return }
         for _ in batch.written { crash.reached(.afterTempWrite) }
-        try ledger.write { db in
-            try db.cachedStatement(sql: "UPDATE outbox SET state = 'delivering' WHERE id IN (SELECT value FROM json_each(?))")
-                .execute(arguments: [Self.idList(batch.written)])
-        }
+        try ledger.write { db in try markDelivering(batch, in: db) }
         crash.reached(.afterMarkDelivering)
+    }
+
+    private func markDelivering(_ batch: WrittenBatch, in db: Database) throws {
+        guard !batch.written.isEmpty else { return }
+        try db.cachedStatement(sql: "UPDATE outbox SET state = 'delivering' WHERE id IN (SELECT value FROM json_each(?))")
+            .execute(arguments: [Self.idList(batch.written)])
     }
 
     /// A batch's messages renamed into place (the run before a failure, which is kept),
@@ -567,31 +616,37 @@ public struct Deliverer {
 
     /// One transaction for all of them.
     private func markDelivered(_ messages: [OutboxMessage]) throws {
+        try ledger.write { db in try markDelivered(messages, in: db) }
+        logDelivered(messages)
+    }
+
+    private func markDelivered(_ messages: [OutboxMessage], in db: Database) throws {
         let now = Timestamp.iso(clock.now())
-        try ledger.write { db in
-            // Set-based: three statements for the whole batch instead of three per message.
-            let ids = Self.idList(messages)
+        // Set-based: three statements for the whole batch instead of three per message.
+        let ids = Self.idList(messages)
+        try db.cachedStatement(sql: """
+            UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = NULL, next_attempt_at = NULL
+            WHERE id IN (SELECT value FROM json_each(?))
+            """).execute(arguments: [now, ids])
+        try db.cachedStatement(sql: """
+            UPDATE orders SET status = 'sent', sent_at = ?
+            WHERE id IN (SELECT order_ref FROM outbox WHERE id IN (SELECT value FROM json_each(?))) AND status = 'received'
+            """).execute(arguments: [now, ids])
+        for target in DeliveryTarget.allCases {
+            let some = messages.filter { $0.target == target }
+            guard !some.isEmpty else { continue }
+            let folder = spool.folder(for: target)
+            let prefix = spool.isRemote(folder) ? RemoteFolders.join(folder, "") : "\(spool.relative(folder))/"
             try db.cachedStatement(sql: """
-                UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = NULL, next_attempt_at = NULL
-                WHERE id IN (SELECT value FROM json_each(?))
-                """).execute(arguments: [now, ids])
-            try db.cachedStatement(sql: """
-                UPDATE orders SET status = 'sent', sent_at = ?
-                WHERE id IN (SELECT order_ref FROM outbox WHERE id IN (SELECT value FROM json_each(?))) AND status = 'received'
-                """).execute(arguments: [now, ids])
-            for target in DeliveryTarget.allCases {
-                let some = messages.filter { $0.target == target }
-                guard !some.isEmpty else { continue }
-                let folder = spool.folder(for: target)
-                let prefix = spool.isRemote(folder) ? RemoteFolders.join(folder, "") : "\(spool.relative(folder))/"
-                try db.cachedStatement(sql: """
-                    INSERT INTO file_events (file_id, at, event, detail)
-                    SELECT file_id, ?, 'delivered', ? || name FROM outbox WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id
-                    """).execute(arguments: [now, prefix, Self.idList(some)])
-            }
+                INSERT INTO file_events (file_id, at, event, detail)
+                SELECT file_id, ?, 'delivered', ? || name FROM outbox WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id
+                """).execute(arguments: [now, prefix, Self.idList(some)])
         }
-        // One line per batch at info (a big file causes a million messages); each message
-        // at debug.
+    }
+
+    /// After the commit: one line per batch at info (a big file causes a million messages);
+    /// each message at debug.
+    private func logDelivered(_ messages: [OutboxMessage]) {
         if messages.count == 1, let message = messages.first {
             logger.info("delivered", metadata: ["file.id": "\(message.fileId)", "message.name": "\(message.name)"])
         } else if let first = messages.first, let last = messages.last {
@@ -606,16 +661,24 @@ public struct Deliverer {
     }
 
     private func recordFailure(_ message: OutboxMessage, _ error: Error) throws {
+        let delay = try ledger.write { db in try recordFailure(message, error, in: db) }
+        logFailure(message, error, retryIn: delay)
+    }
+
+    /// Counts the attempt and sets the next one; returns the delay until then.
+    private func recordFailure(_ message: OutboxMessage, _ error: Error, in db: Database) throws -> Double {
         let attempts = message.attempts + 1
         // Exponential backoff from 1 s, capped at 5 minutes.
         let delay = min(300.0, pow(2.0, Double(min(attempts - 1, 12))))
         let next = Timestamp.iso(clock.now().addingTimeInterval(delay))
-        try ledger.write { db in
-            try db.execute(sql: "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
-                           arguments: [attempts, "\(error)", next, message.id])
-        }
+        try db.execute(sql: "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                       arguments: [attempts, "\(error)", next, message.id])
+        return delay
+    }
+
+    private func logFailure(_ message: OutboxMessage, _ error: Error, retryIn delay: Double) {
         logger.warning("delivery failed; will retry", metadata: [
-            "message.name": "\(message.name)", "error": "\(error)", "attempt": "\(attempts)", "retry.in": "\(Int(delay))s",
+            "message.name": "\(message.name)", "error": "\(error)", "attempt": "\(message.attempts + 1)", "retry.in": "\(Int(delay))s",
         ])
     }
 }

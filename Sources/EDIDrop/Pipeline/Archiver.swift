@@ -66,32 +66,46 @@ public struct Archiver {
     /// The second half: one ledger transaction records every move. Returns the files that
     /// could not be moved, with their errors; a ledger failure throws.
     func record(_ moves: Moves) throws -> [(file: FileRecord, error: Error)] {
+        guard !moves.moved.isEmpty else { return moves.failures }
+        reachRecording(moves)
+        try ledger.write { db in try record(moves, in: db) }
+        return recorded(moves)
+    }
+
+    /// `record` in three parts, for a caller that records the moves in a transaction it
+    /// shares with other steps: before the transaction, in it, after its commit.
+    func reachRecording(_ moves: Moves) {
+        for _ in moves.moved { crash.reached(.afterArchive) }
+    }
+
+    func record(_ moves: Moves, in db: Database) throws {
         let moved = moves.moved
-        guard !moved.isEmpty else { return moves.failures }
-        for _ in moved { crash.reached(.afterArchive) }
+        guard !moved.isEmpty else { return }
         let now = Timestamp.iso(clock.now())
-        try ledger.write { db in
-            // Set-based: a few statements for the batch rather than two per file (as in
-            // `Deliverer.markDelivered`). The name rarely changes at the move (only when
-            // someone dropped a file of that name into the folder meanwhile); naming the
-            // column in the SET anyway would have SQLite delete and re-insert the file's
-            // entry in the destination index.
-            let kept = moved.filter { !moves.renamed.contains($0.id!) }
-            if !kept.isEmpty {
-                try db.cachedStatement(sql: "UPDATE files SET archived_at = ? WHERE id IN (SELECT value FROM json_each(?))")
-                    .execute(arguments: [now, Self.idList(kept)])
-            }
-            for file in moved where moves.renamed.contains(file.id!) {
-                try db.cachedStatement(sql: "UPDATE files SET archived_at = ?, stored_name = ? WHERE id = ?")
-                    .execute(arguments: [now, file.storedName, file.id])
-            }
-            try db.cachedStatement(sql: """
-                INSERT INTO file_events (file_id, at, event, detail)
-                SELECT id, ?, 'archived', dest_dir || '/' || stored_name FROM files
-                WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id
-                """).execute(arguments: [now, Self.idList(moved)])
+        // Set-based: a few statements for the batch rather than two per file (as in
+        // `Deliverer.markDelivered`). The name rarely changes at the move (only when
+        // someone dropped a file of that name into the folder meanwhile); naming the
+        // column in the SET anyway would have SQLite delete and re-insert the file's
+        // entry in the destination index.
+        let kept = moved.filter { !moves.renamed.contains($0.id!) }
+        if !kept.isEmpty {
+            try db.cachedStatement(sql: "UPDATE files SET archived_at = ? WHERE id IN (SELECT value FROM json_each(?))")
+                .execute(arguments: [now, Self.idList(kept)])
         }
-        for file in moved {
+        for file in moved where moves.renamed.contains(file.id!) {
+            try db.cachedStatement(sql: "UPDATE files SET archived_at = ?, stored_name = ? WHERE id = ?")
+                .execute(arguments: [now, file.storedName, file.id])
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO file_events (file_id, at, event, detail)
+            SELECT id, ?, 'archived', dest_dir || '/' || stored_name FROM files
+            WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id
+            """).execute(arguments: [now, Self.idList(moved)])
+    }
+
+    /// After the commit: each move logged; the files that could not be moved returned.
+    func recorded(_ moves: Moves) -> [(file: FileRecord, error: Error)] {
+        for file in moves.moved {
             logger.info("\(file.state == .accepted ? "archived" : "rejected")", metadata: [
                 "file.id": "\(file.id!)", "file.name": "\(file.name)", "to": "\(file.destDir)/\(file.storedName)",
             ])

@@ -261,15 +261,21 @@ public final class Engine {
     private func archive(_ files: [FileRecord], moved: Archiver.Moves? = nil, summary: inout RunSummary) -> Int {
         do {
             let failures = try moved.map { try archiver.record($0) } ?? archiver.archive(batch: files)
-            for (file, error) in failures {
-                summary.archiveFailures += 1
-                logger.warning("archiving failed; will retry", metadata: ["file.id": "\(file.id ?? 0)", "file.name": "\(file.name)", "error": "\(error)"])
-            }
+            noteArchiveFailures(failures, summary: &summary)
             return files.filter { $0.archivedAt == nil }.count - failures.count
         } catch {
             summary.archiveFailures += files.count
             logger.error("archiving failed", metadata: ["files": "\(files.compactMap(\.id))", "error": "\(error)"])
             return 0
+        }
+    }
+
+    /// Originals that could not be moved (a full, read-only or missing folder) wait,
+    /// committed, in work/ for a later pass.
+    private func noteArchiveFailures(_ failures: [(file: FileRecord, error: Error)], summary: inout RunSummary) {
+        for (file, error) in failures {
+            summary.archiveFailures += 1
+            logger.warning("archiving failed; will retry", metadata: ["file.id": "\(file.id ?? 0)", "file.name": "\(file.name)", "error": "\(error)"])
         }
     }
 
@@ -399,27 +405,32 @@ public final class Engine {
         // then one with its temp files started, then the one just committed.
         var committed: [CommittedBatch] = []
         defer { for c in committed { c.abandon() } }
+        func removeDoneMarkers(_ done: CommittedBatch) {
+            if spool.configuration.intake.doneMarker {
+                for c in done.from { try? FileSystem.removeFile(c.path + CandidateRules.doneSuffix) }
+            }
+        }
         func archiveAndMark(_ done: CommittedBatch) {
             let moved = done.started?.moving.flatMap { moving in
                 defer { moving.close() }
                 return moving.take()
             }
             archive(done.records, moved: moved, summary: &summary)
-            if spool.configuration.intake.doneMarker {
-                for c in done.from { try? FileSystem.removeFile(c.path + CandidateRules.doneSuffix) }
-            }
+            removeDoneMarkers(done)
         }
         func add(_ d: Deliverer.Summary) {
             summary.delivered += d.delivered
             summary.deliveryFailures += d.failed
             summary.failedMessages.formUnion(d.failedIDs)
         }
-        // One step along for every batch: after a commit, or to drain the pipeline.
+        // One step along for every batch: after a commit, or to drain the pipeline. The
+        // oldest batch, renamed, is marked delivered and its archive moves recorded, and the
+        // next one is marked delivering, in one transaction (`Deliverer.step`).
         func advance(draining: Bool) throws {
-            if let oldest = committed.first?.renaming, draining || committed.count > Self.batchesCommittedAhead {
-                add(try deliverer.finishDelivering(oldest))
-                archiveAndMark(committed.removeFirst())
+            let finishing = committed.first.flatMap {
+                $0.renaming != nil && (draining || committed.count > Self.batchesCommittedAhead) ? $0 : nil
             }
+            var marking: (index: Int, messages: Deliverer.WrittenMessages)?
             if let i = committed.firstIndex(where: { $0.renaming == nil }), draining || i < committed.count - 1,
                let first = committed[i].records.first?.id, let last = committed[i].records.last?.id {
                 var started = committed[i].started ?? startAfterCommit(committed[i].records, excluding: summary.failedMessages)
@@ -428,11 +439,33 @@ public final class Engine {
                 started.firstPage = nil
                 committed[i].started = started
                 switch try deliverer.startDelivering(files: first...last, excluding: summary.failedMessages, firstPage: firstPage) {
-                case .renaming(let renames):
-                    committed[i].renaming = renames
+                case .written(let messages):
+                    marking = (i, messages)
                 case .finished(let d):
                     add(d)
                     archiveAndMark(committed.remove(at: i))
+                }
+            }
+            if finishing != nil || marking != nil {
+                let moved = finishing?.started?.moving.flatMap { moving in
+                    defer { moving.close() }
+                    return moving.take()
+                }
+                // Taken and closed: not to be closed again should anything below fail.
+                if finishing != nil { committed[0].started?.moving = nil }
+                if let moved { archiver.reachRecording(moved) }
+                let (d, renaming) = try deliverer.step(finishing: finishing?.renaming, marking: marking?.messages,
+                                                       alsoRecording: moved.map { moved in { db in try self.archiver.record(moved, in: db) } })
+                add(d)
+                if let marking { committed[marking.index].renaming = renaming }
+                if finishing != nil {
+                    let done = committed.removeFirst()
+                    if let moved {
+                        noteArchiveFailures(archiver.recorded(moved), summary: &summary)
+                        removeDoneMarkers(done)
+                    } else {
+                        archiveAndMark(done)
+                    }
                 }
             }
             if let last = committed.indices.last, committed[last].started == nil, committed[last].renaming == nil {
