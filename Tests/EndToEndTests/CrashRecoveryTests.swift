@@ -88,10 +88,8 @@ final class CrashRecoveryTests: XCTestCase {
     /// renamed into place or still a temp file) and nothing marked delivered or archived; a
     /// restart finishes the three batches, once.
     func testABatchIsRenamedWhileTheBatchTwoAfterItIsCommitted() throws {
-        let count = 2 * Engine.batchLimit + 88
-        let spool = try TestSpool()
-        let (names, ids) = try dropOneOrderFiles(count, named: "d", ids: "D", digits: 4, into: spool)
-        try runUntilKilled(spool, at: "after-commit#\(2 * Engine.batchLimit + 1)")
+        let (spool, names, ids) = try threeBatchesKilled(at: "after-commit#\(2 * Engine.batchLimit + 1)", named: "d", ids: "D")
+        let count = names.count
         let status = try spool.json(["status"]) as? [String: Any]
         XCTAssertEqual((status?["orders"] as? [String: Int])?["sent"] ?? 0, 0, "no batch marked delivered yet")
         XCTAssertEqual(status?["pendingDeliveries"] as? Int, count)
@@ -111,10 +109,7 @@ final class CrashRecoveryTests: XCTestCase {
     /// finds the second batch committed with nothing of it written or moved yet; a restart
     /// finishes everything, once.
     func testABatchWritesAndMovesNothingWhileTheBatchBeforeItIsDelivered() throws {
-        let count = 2 * Engine.batchLimit + 88
-        let spool = try TestSpool()
-        let (names, ids) = try dropOneOrderFiles(count, named: "w", ids: "W", digits: 4, into: spool)
-        try runUntilKilled(spool, at: "after-rename#\(Engine.batchLimit)")
+        let (spool, names, ids) = try threeBatchesKilled(at: "after-rename#\(Engine.batchLimit)", named: "w", ids: "W")
         let second = Set(names[Engine.batchLimit..<(2 * Engine.batchLimit)])
         let secondIDs = Set(ids[Engine.batchLimit..<(2 * Engine.batchLimit)])
         let outbox = spool.files(in: "outbox")
@@ -183,6 +178,14 @@ final class CrashRecoveryTests: XCTestCase {
         let again = try spool.run(["run", "--once", "--settle", "0"])
         XCTAssertEqual(again.status, 0, again.stderr, file: file, line: line)
         try spool.assertInvariants(inputs: names, orders: Set(ids), file: file, line: line)
+    }
+
+    /// Two full batches of one-order files and a third of 88, then `run --once` killed at `point`.
+    private func threeBatchesKilled(at point: String, named name: String, ids prefix: String) throws -> (TestSpool, [String], [String]) {
+        let spool = try TestSpool()
+        let (names, ids) = try dropOneOrderFiles(2 * Engine.batchLimit + 88, named: name, ids: prefix, digits: 4, into: spool)
+        try runUntilKilled(spool, at: point)
+        return (spool, names, ids)
     }
 
     /// Drops `count` files of one order each: `<name>001.csv` with order `<ids>-1`, and so on.

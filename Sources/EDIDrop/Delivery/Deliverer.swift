@@ -312,10 +312,7 @@ public struct Deliverer {
         var delays: [Int64: Double] = [:]
         do {
             try ledger.write { db in
-                for batch in renamed where !batch.renamed.isEmpty { try markDelivered(batch.renamed, in: db) }
-                for batch in renamed {
-                    if let (m, error) = batch.failure { delays[m.id ?? -1] = try recordFailure(m, error, in: db) }
-                }
+                delays = try record(renamed, in: db)
                 try other?(db)
                 for batch in marking { try markDelivering(batch, in: db) }
             }
@@ -325,18 +322,7 @@ public struct Deliverer {
             throw error
         }
         var summary = Summary()
-        for batch in renamed {
-            if !batch.renamed.isEmpty {
-                crash.reached(.afterMarkDelivered)
-                logDelivered(batch.renamed)
-                summary.delivered += batch.renamed.count
-            }
-            if let (m, error) = batch.failure {
-                logFailure(m, error, retryIn: delays[m.id ?? -1] ?? 0)
-                summary.failed += 1
-                summary.failedIDs.insert(m.id ?? -1)
-            }
-        }
+        recorded(renamed, retryIn: delays, into: &summary)
         guard let next, !next.batches.isEmpty else { return (summary, nil) }
         if !marking.isEmpty { crash.reached(.afterMarkDelivering) }
         let done = DispatchGroup()
@@ -463,19 +449,40 @@ public struct Deliverer {
         return RenamedBatch(renamed: renamed, failure: failure)
     }
 
-    /// Marks a renamed batch `delivered` and records its failure; true if there was one.
-    @discardableResult
+    /// Marks a renamed batch `delivered` and records its failure, in one transaction; true
+    /// if there was a failure.
     private func record(_ batch: RenamedBatch, in summary: inout Summary) throws -> Bool {
-        if !batch.renamed.isEmpty {
-            try markDelivered(batch.renamed)
-            crash.reached(.afterMarkDelivered)
-            summary.delivered += batch.renamed.count
+        let delays = try ledger.write { db in try record([batch], in: db) }
+        recorded([batch], retryIn: delays, into: &summary)
+        return batch.failure != nil
+    }
+
+    /// In the caller's transaction: each batch's renamed messages marked `delivered`, its
+    /// failure counted against its message. Returns each failed message's delay until its
+    /// retry, by id, for `recorded`.
+    private func record(_ batches: [RenamedBatch], in db: Database) throws -> [Int64: Double] {
+        var delays: [Int64: Double] = [:]
+        for batch in batches where !batch.renamed.isEmpty { try markDelivered(batch.renamed, in: db) }
+        for batch in batches {
+            if let (m, error) = batch.failure { delays[m.id ?? -1] = try recordFailure(m, error, in: db) }
         }
-        guard let (m, error) = batch.failure else { return false }
-        try recordFailure(m, error)
-        summary.failed += 1
-        summary.failedIDs.insert(m.id ?? -1)
-        return true
+        return delays
+    }
+
+    /// After that transaction's commit: crash points, logs, counts.
+    private func recorded(_ batches: [RenamedBatch], retryIn delays: [Int64: Double], into summary: inout Summary) {
+        for batch in batches {
+            if !batch.renamed.isEmpty {
+                crash.reached(.afterMarkDelivered)
+                logDelivered(batch.renamed)
+                summary.delivered += batch.renamed.count
+            }
+            if let (m, error) = batch.failure {
+                logFailure(m, error, retryIn: delays[m.id ?? -1] ?? 0)
+                summary.failed += 1
+                summary.failedIDs.insert(m.id ?? -1)
+            }
+        }
     }
 
     /// Writes the temp file of each message; the error of each, nil where it worked.
@@ -606,18 +613,13 @@ public struct Deliverer {
     }
 
     private func markDelivered(_ message: OutboxMessage) throws {
-        try markDelivered([message])
+        try ledger.write { db in try markDelivered([message], in: db) }
+        logDelivered([message])
     }
 
     /// The messages' ids as a JSON array, for `json_each` in set-based statements.
     static func idList(_ messages: [OutboxMessage]) -> String {
         "[" + messages.compactMap(\.id).map(String.init).joined(separator: ",") + "]"
-    }
-
-    /// One transaction for all of them.
-    private func markDelivered(_ messages: [OutboxMessage]) throws {
-        try ledger.write { db in try markDelivered(messages, in: db) }
-        logDelivered(messages)
     }
 
     private func markDelivered(_ messages: [OutboxMessage], in db: Database) throws {

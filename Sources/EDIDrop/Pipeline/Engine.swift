@@ -376,6 +376,15 @@ public final class Engine {
         /// Its renames, once its messages are marked `delivering`.
         var renaming: Deliverer.RenamesInFlight?
 
+        /// Its archive moves, waited for; taken once (the thread is closed and forgotten, so
+        /// that `abandon` does not close it again).
+        mutating func takeMoves() -> Archiver.Moves? {
+            guard let moving = started?.moving else { return nil }
+            started?.moving = nil
+            defer { moving.close() }
+            return moving.take()
+        }
+
         /// For a batch that will not be finished now (an error came first): what runs for it
         /// is waited for, and left as a crash would leave it, for recovery.
         func abandon() {
@@ -411,11 +420,8 @@ public final class Engine {
             }
         }
         func archiveAndMark(_ done: CommittedBatch) {
-            let moved = done.started?.moving.flatMap { moving in
-                defer { moving.close() }
-                return moving.take()
-            }
-            archive(done.records, moved: moved, summary: &summary)
+            var done = done
+            archive(done.records, moved: done.takeMoves(), summary: &summary)
             removeDoneMarkers(done)
         }
         func add(_ d: Deliverer.Summary) {
@@ -447,12 +453,7 @@ public final class Engine {
                 }
             }
             if finishing != nil || marking != nil {
-                let moved = finishing?.started?.moving.flatMap { moving in
-                    defer { moving.close() }
-                    return moving.take()
-                }
-                // Taken and closed: not to be closed again should anything below fail.
-                if finishing != nil { committed[0].started?.moving = nil }
+                let moved = finishing != nil ? committed[0].takeMoves() : nil
                 if let moved { archiver.reachRecording(moved) }
                 let (d, renaming) = try deliverer.step(finishing: finishing?.renaming, marking: marking?.messages,
                                                        alsoRecording: moved.map { moved in { db in try self.archiver.record(moved, in: db) } })
