@@ -49,10 +49,11 @@ final class ContentIndexTests: XCTestCase {
             XCTAssertEqual(try s.engine.runOnce(settle: 0).accepted, 1)
         }
         let merged = try s.ledger.read { db in try Int64.fetchOne(db, sql: "SELECT merged_through FROM content_index_state") }
-        // A file is counted when the next one is looked up: three were counted at the
-        // fourth file's commit, and the merge took all four along; the fifth is in memory.
-        XCTAssertEqual(merged, 4)
-        XCTAssertEqual(try s.ledger.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM content_index") }, 4)
+        // A file is counted as the ledger inserts it (`Ledger.insert`): three were counted
+        // at the third file's commit, and the merge after it took them; the fourth and
+        // fifth are in memory.
+        XCTAssertEqual(merged, 3)
+        XCTAssertEqual(try s.ledger.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM content_index") }, 3)
 
         // A copy of a merged file and of one still in memory.
         s.drop(Self.orders(0), as: "copy-of-o0.csv")
@@ -260,6 +261,48 @@ final class ContentIndexTests: XCTestCase {
             try db.execute(sql: "UPDATE files SET superseded = 1")
             XCTAssertNil(try ledger.earliestFile(withContent: Self.sha(40), db))
             XCTAssertNil(try ledger.earliestFile(withContent: Self.sha(41), db))
+        }
+    }
+    /// A files row as `Ledger.insert` writes it (the processor's way).
+    static func record(sha: String, name: String) -> FileRecord {
+        FileRecord(id: nil, channel: .orders, name: name, workName: name, sourcePath: nil, size: 1, sha256: sha,
+                   format: nil, encoding: nil, state: .accepted, destDir: "archive/2026-12-07", storedName: name,
+                   duplicateOf: nil, documents: 0, errorCount: 0, receivedAt: "x", processedAt: "x", archivedAt: nil,
+                   superseded: false)
+    }
+
+    /// Files the ledger inserts are taken note of, not read back: each is found by the
+    /// next lookups of the same transaction, as a copy within one batch must be.
+    func testFilesInsertedThroughTheLedgerAreFoundLaterInTheirTransaction() throws {
+        let dir = FixtureFolder("edidrop-content")
+        let ledger = try Self.ledger(in: dir, merged: Self.sha(50), named: "merged.csv", thenRecent: Self.sha(51))
+        try ledger.write { db in
+            XCTAssertEqual(try ledger.earliestFile(withContent: Self.sha(51), db)?.name, "recent.csv")
+            for i in 0..<3 {
+                var r = Self.record(sha: Self.sha(60 + i), name: "batch-\(i).csv")
+                XCTAssertNil(try ledger.earliestFile(withContent: Self.sha(60 + i), db))
+                try ledger.insert(&r, db)
+                XCTAssertEqual(try ledger.earliestFile(withContent: Self.sha(60 + i), db)?.name, "batch-\(i).csv")
+            }
+            XCTAssertEqual(try ledger.earliestFile(withContent: Self.sha(60), db)?.id, 3)
+            XCTAssertEqual(try ledger.earliestFile(withContent: Self.sha(50), db)?.name, "merged.csv")
+        }
+        try ledger.write { db in XCTAssertEqual(try ledger.earliestFile(withContent: Self.sha(62), db)?.id, 5) }
+    }
+
+    /// A row written some other way in between (here raw SQL) leaves a gap before the next
+    /// noted one: the lookup after it reads, and finds both.
+    func testARowWrittenPastTheLedgerIsReadByTheNextLookup() throws {
+        let dir = FixtureFolder("edidrop-content")
+        let ledger = try Self.ledger(in: dir, merged: Self.sha(70), named: "merged.csv", thenRecent: Self.sha(71))
+        try ledger.write { db in
+            XCTAssertNil(try ledger.earliestFile(withContent: Self.sha(72), db))
+            XCTAssertEqual(try Self.insertFile(db, sha: Self.sha(72), name: "raw.csv"), 3)
+            var r = Self.record(sha: Self.sha(73), name: "noted.csv")
+            try ledger.insert(&r, db)
+            XCTAssertEqual(r.id, 4)
+            XCTAssertEqual(try ledger.earliestFile(withContent: Self.sha(72), db)?.name, "raw.csv")
+            XCTAssertEqual(try ledger.earliestFile(withContent: Self.sha(73), db)?.name, "noted.csv")
         }
     }
 }

@@ -39,6 +39,15 @@ final class ContentIndex: @unchecked Sendable {
     /// The last id read, rows of the open transaction included.
     private var seenThrough: Int64 = 0
     private var trackingTransaction = false
+    /// `content_index_state.merged_through` as the tracked transaction sees it, once read:
+    /// within one writing transaction only its own merge can move it (`merge` sets it), so
+    /// a batch reads it once instead of once per file.
+    private var transactionMark: Int64?
+    /// Whether every row of `files` the tracked transaction can see has been read: set by a
+    /// catch-up's read, kept by `noteInserted` for a row the processor added right after
+    /// the last one read, and dropped by anything else. While it holds, a lookup skips the
+    /// catch-up's read (a statement per file on the thread that commits).
+    private var readToTheEnd = false
 
     init(mergeThreshold: Int = 32_768) {
         self.mergeThreshold = mergeThreshold
@@ -60,15 +69,15 @@ final class ContentIndex: @unchecked Sendable {
     func earliestFile(withContent sha256: String, onDisk: OnDisk? = nil, _ db: Database) throws -> (id: Int64, name: String)? {
         precondition(db.isInsideTransaction, "the content lookup runs inside the writing transaction")
         let prefix = String(sha256.prefix(Self.prefixLength))
+        lock.lock()
+        defer { lock.unlock() }
+        try catchUp(db)
         var candidates: [Int64]
-        if let onDisk, onDisk.prefix == prefix, try Self.mergedThrough(db) == onDisk.mergedThrough {
+        if let onDisk, onDisk.prefix == prefix, try markInTransaction(db) == onDisk.mergedThrough {
             candidates = onDisk.fileIds
         } else {
             candidates = try Self.fileIdsOnDisk(prefix: prefix, db)
         }
-        lock.lock()
-        defer { lock.unlock() }
-        try catchUp(db)
         if let id = first[prefix] {
             candidates.append(id)
             candidates += more[prefix] ?? []
@@ -136,19 +145,27 @@ final class ContentIndex: @unchecked Sendable {
         }
         if !trackingTransaction {
             trackingTransaction = true
+            transactionMark = nil
+            readToTheEnd = false
             let before = committedThrough
             db.afterNextTransaction(onCommit: { [self] _ in
                 lock.lock()
                 committedThrough = seenThrough
-                trackingTransaction = false
+                endTracking()
                 lock.unlock()
             }, onRollback: { [self] _ in
                 lock.lock()
                 keep { $0 <= before }
                 seenThrough = before
-                trackingTransaction = false
+                endTracking()
                 lock.unlock()
             })
+        }
+        if readToTheEnd {
+            // What `Ledger.insert` promises, checked in debug builds (the tests).
+            assert(((try? Int64.fetchOne(db, sql: "SELECT MAX(id) FROM files")) ?? nil ?? 0) <= seenThrough,
+                   "a files row was written past the duplicate check (not through Ledger.insert)")
+            return
         }
         let rows = try Row.fetchCursor(db.cachedStatement(sql: Self.catchUpSQL), arguments: [seenThrough])
         while let row = try rows.next() {
@@ -156,6 +173,35 @@ final class ContentIndex: @unchecked Sendable {
             if let prefix: String = row[1] { add(prefix, id) }
             seenThrough = id
         }
+        readToTheEnd = true
+    }
+
+    private func endTracking() {
+        trackingTransaction = false
+        transactionMark = nil
+        readToTheEnd = false
+    }
+
+    /// Takes note of a files row just inserted in the writing transaction (`Ledger.insert`),
+    /// so that the next lookup need not read it back. Only a row that directly follows the
+    /// last one read, in a transaction already read to its end, is taken: anything else
+    /// leaves the next lookup to read what it has not seen.
+    func noteInserted(id: Int64, sha256: String?) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard trackingTransaction, readToTheEnd, id == seenThrough + 1 else {
+            readToTheEnd = false
+            return
+        }
+        if let sha256 { add(String(sha256.prefix(Self.prefixLength)), id) }
+        seenThrough = id
+    }
+
+    private func markInTransaction(_ db: Database) throws -> Int64 {
+        if let transactionMark { return transactionMark }
+        let mark = try Self.mergedThrough(db)
+        transactionMark = mark
+        return mark
     }
 
     /// The last file whose hash is in `content_index` (as this transaction sees it).
@@ -206,6 +252,7 @@ final class ContentIndex: @unchecked Sendable {
             WHERE id > ? AND id <= ? AND sha256 IS NOT NULL ORDER BY 1, 2
             """, arguments: [from, through])
         try db.execute(sql: "UPDATE content_index_state SET merged_through = ?", arguments: [through])
+        transactionMark = through
         db.afterNextTransaction(onCommit: { [self] _ in
             lock.lock()
             keep { $0 > through }

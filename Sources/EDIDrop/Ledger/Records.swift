@@ -121,10 +121,21 @@ public struct FileEvent: Codable, Sendable, FetchableRecord, PersistableRecord {
     public var detail: String?
 }
 
+extension Ledger {
+    /// Inserts a file's row in the writing transaction and takes note of it in the
+    /// duplicate check (`ContentIndex.noteInserted`), which then need not read it back at
+    /// the next file's lookup. The only way a files row is written: the duplicate check
+    /// counts on it (`insertRow` is private to this file, and no other SQL inserts there).
+    func insert(_ record: inout FileRecord, _ db: Database) throws {
+        try record.insertRow(db)
+        if let id = record.id { contentIndex.noteInserted(id: id, sha256: record.sha256) }
+    }
+}
+
 extension FileRecord {
     /// Inserts the row with a cached statement (GRDB's record insert builds its SQL anew
-    /// each time) and takes its id.
-    mutating func insertRow(_ db: Database) throws {
+    /// each time) and takes its id. Through `Ledger.insert` only.
+    fileprivate mutating func insertRow(_ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO files (channel, name, work_name, source_path, size, sha256, format, encoding, state, dest_dir,
                                stored_name, duplicate_of, documents, error_count, received_at, processed_at, archived_at, superseded)

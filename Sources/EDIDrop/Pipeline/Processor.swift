@@ -540,7 +540,7 @@ public struct Processor {
                 nameHeld = try !isTaken(record.name, id: 0, in: record.destDir, db: db, withReports: false, checked: nameCheck)
             }
             record.storedName = nameHeld ? record.name : Self.placeholderName()
-            try record.insertRow(db)
+            try ledger.insert(&record, db)
             let inserted = (state: record.state, destDir: record.destDir, storedName: record.storedName)
             let fileID = record.id!
             var tally = Tally()
@@ -786,7 +786,7 @@ public struct Processor {
         do {
             let placeholder = Self.placeholderName()
             record.storedName = placeholder
-            try record.insertRow(db)
+            try ledger.insert(&record, db)
             let id = record.id!
             record.storedName = try freeName(record.name, id: id, in: record.destDir, db: db, withReports: true)
             try record.updateOutcome(db, inserted: (record.state, record.destDir, placeholder))
