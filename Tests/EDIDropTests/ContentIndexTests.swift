@@ -305,4 +305,35 @@ final class ContentIndexTests: XCTestCase {
             XCTAssertEqual(try ledger.earliestFile(withContent: Self.sha(73), db)?.name, "noted.csv")
         }
     }
+    /// A merge rewrites most of the on-disk index whatever it brings, so the threshold
+    /// grows with that index (one file in 32 of those merged), from the configured floor
+    /// up to a cap, and a ledger goes by it.
+    func testTheMergeThresholdGrowsWithTheIndex() throws {
+        let index = ContentIndex(mergeThreshold: 32_768)
+        XCTAssertEqual(index.threshold(atMark: 0), 32_768)
+        XCTAssertEqual(index.threshold(atMark: 1_000_000), 32_768)
+        XCTAssertEqual(index.threshold(atMark: 2_000_000), 62_500)
+        XCTAssertEqual(index.threshold(atMark: 100_000_000), ContentIndex.largestThreshold)
+
+        let dir = FixtureFolder("edidrop-content")
+        let ledger = try Ledger(path: dir.join("ledger.sqlite"))
+        ledger.contentIndex.mergeThreshold = 3
+        try ledger.write { db in for i in 0..<320 { try Self.insertFile(db, sha: Self.sha(1_000 + i), name: "old-\(i).csv") } }
+        try ledger.write { db in try ledger.contentIndex.merge(db) }
+        // 320 files merged: the threshold is 10, not 3.
+        for i in 0..<9 {
+            try ledger.write { db in
+                XCTAssertNil(try ledger.earliestFile(withContent: Self.sha(2_000 + i), db))
+                var r = Self.record(sha: Self.sha(2_000 + i), name: "new-\(i).csv")
+                try ledger.insert(&r, db)
+            }
+        }
+        XCTAssertFalse(ledger.contentIndex.isMergeDue, "9 files waiting")
+        try ledger.write { db in
+            var r = Self.record(sha: Self.sha(3_000), name: "tenth.csv")
+            try ledger.insert(&r, db)
+            XCTAssertEqual(try ledger.earliestFile(withContent: Self.sha(3_000), db)?.name, "tenth.csv")
+        }
+        XCTAssertTrue(ledger.contentIndex.isMergeDue, "10 files waiting")
+    }
 }
