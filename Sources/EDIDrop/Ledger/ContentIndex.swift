@@ -31,7 +31,7 @@ final class ContentIndex: @unchecked Sendable {
     /// 5 800 pages), so with a fixed threshold its cost per file grew with the ledger:
     /// 35 µs a file at two million files, a fifth of what a small file costs in all. The
     /// threshold grows with the index instead, one file in `markShare` of those merged,
-    /// which keeps that cost per file flat, up to `largestThreshold` (memory: a few MiB;
+    /// which keeps that cost per file flat, up to `largestThreshold` (memory: about 8 MiB;
     /// a process's first lookup reads on average half of it, on a thread of its own).
     static let markShare: Int64 = 32
     static let largestThreshold = 131_072
