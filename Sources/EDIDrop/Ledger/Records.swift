@@ -125,7 +125,8 @@ extension Ledger {
     /// Inserts a file's row in the writing transaction and takes note of it in the
     /// duplicate check (`ContentIndex.noteInserted`), which then need not read it back at
     /// the next file's lookup. The only way a files row is written: the duplicate check
-    /// counts on it (`insertRow` is private to this file, and no other SQL inserts there).
+    /// counts on it (`insertRow` is private to this file, no other SQL inserts there, and
+    /// GRDB's record `insert` is not used for files; debug builds check every skipped read).
     func insert(_ record: inout FileRecord, _ db: Database) throws {
         try record.insertRow(db)
         if let id = record.id { contentIndex.noteInserted(id: id, sha256: record.sha256) }
