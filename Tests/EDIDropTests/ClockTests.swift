@@ -16,6 +16,24 @@ final class TimestampTests: XCTestCase {
         XCTAssertEqual(Timestamp.iso(at(-1)), "1969-12-31T23:59:59.000Z")
     }
 
+    func testDigitsArePaddedToTheirWidthAndNeverCut() {
+        func text(_ value: Int, _ width: Int) -> String {
+            var out: [UInt8] = []
+            Timestamp.digits(value, width, &out)
+            return String(decoding: out, as: UTF8.self)
+        }
+        XCTAssertEqual(text(0, 1), "0")
+        XCTAssertEqual(text(0, 3), "000")
+        XCTAssertEqual(text(7, 2), "07")
+        XCTAssertEqual(text(10, 2), "10")
+        XCTAssertEqual(text(99, 2), "99")
+        XCTAssertEqual(text(100, 2), "100")
+        XCTAssertEqual(text(2026, 4), "2026")
+        XCTAssertEqual(text(12345, 4), "12345")
+        XCTAssertEqual(text(-42, 4), "-0042")
+        XCTAssertEqual(text(Int.max, 1), String(Int.max))
+    }
+
     func testISOSortsLikeTime() {
         let times: [Double] = [0, 9.5, 10, 946_684_799, 951_868_799, 1_795_775_400, 4_102_444_800]
         let texts = times.map { Timestamp.iso(at($0)) }

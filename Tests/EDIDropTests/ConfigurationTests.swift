@@ -158,6 +158,20 @@ final class SpoolConfigurationTests: XCTestCase {
         XCTAssertEqual(spool.relative("/srv/spool/archive/2026-11-27"), "archive/2026-11-27")
         XCTAssertEqual(spool.relative("/mnt/warehouse/in"), "/mnt/warehouse/in")
     }
+
+    /// The short way to an archive day's name in the ledger gives what the long way gives,
+    /// for an archive inside the spool, outside it, nested, and the spool folder itself.
+    func testTheArchiveDaysLedgerNameIsTheRelativePathOfItsFolder() {
+        for archive in ["archive", "../shared/archive", "/var/archive/", "old/archive", ".", "/srv/spool"] {
+            var c = SpoolConfiguration()
+            c.folders.archive = archive
+            let spool = Spool(root: "/srv/spool/", configuration: c)
+            XCTAssertEqual(spool.archiveRelative(day: "2026-11-27"), spool.archiveFolder(day: "2026-11-27").relative, archive)
+        }
+        var c = SpoolConfiguration()
+        c.folders.archive = "old/archive"
+        XCTAssertEqual(Spool(root: "/srv/spool", configuration: c).archiveRelative(day: "2026-11-27"), "old/archive/2026-11-27")
+    }
 }
 
 final class ByteSizeTests: XCTestCase {

@@ -116,6 +116,14 @@ public struct Spool: Sendable {
         return (relative(path), path)
     }
 
+    /// `archiveFolder(day:).relative`, without building the absolute path and taking the
+    /// root off it again: the ledger names every accepted file's folder this way, on the
+    /// thread that commits.
+    public func archiveRelative(day: String) -> String {
+        // An archive outside the spool (or the spool itself) has an absolute name here.
+        archiveRelative.hasPrefix("/") ? archiveFolder(day: day).relative : archiveRelative + "/" + day
+    }
+
     /// A path relative to the spool root when it lies inside it, for the ledger and reports.
     public func relative(_ path: String) -> String {
         Spool.relativePath(path, root: root)

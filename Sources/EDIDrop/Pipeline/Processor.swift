@@ -530,7 +530,7 @@ public struct Processor {
         record.processedAt = now
         do {
             record.state = .accepted
-            record.destDir = spool.archiveFolder(day: Timestamp.localDay(clock.now())).relative
+            record.destDir = spool.archiveRelative(day: Timestamp.localDay(clock.now()))
             // The name the original keeps if accepted, when it is free now: the row holds it
             // from the start, and the outcome update leaves the destination index alone (a
             // placeholder replaced at the end cost a delete and an insert in that index, and
@@ -815,11 +815,18 @@ public struct Processor {
                  checked: NameCheck?) throws -> Bool {
         if try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM files WHERE dest_dir = ? AND stored_name = ? AND id != ?"),
                             arguments: [destDir, candidate, id]) != nil { return true }
-        let folder = spool.resolve(relative: destDir)
+        // Resolved only when the disk is asked: an accepted small file's name was looked up
+        // on disk ahead of the commit (`checked`), and this runs once per file on the
+        // thread that commits.
+        var folder: String?
+        func onDisk(_ name: String) -> Bool {
+            if folder == nil { folder = spool.resolve(relative: destDir) }
+            return FileSystem.exists(FileSystem.join(folder!, name))
+        }
         if let checked, checked.destDir == destDir, checked.name == candidate {
             if !checked.absent { return true }
-        } else if FileSystem.exists(FileSystem.join(folder, candidate)) { return true }
-        if withReports && RejectionReport.fileSuffixes.contains(where: { FileSystem.exists(FileSystem.join(folder, candidate + $0)) }) { return true }
+        } else if onDisk(candidate) { return true }
+        if withReports && RejectionReport.fileSuffixes.contains(where: { onDisk(candidate + $0) }) { return true }
         return false
     }
 

@@ -58,16 +58,19 @@ public enum Timestamp {
 
     /// Appends `value` in decimal, zero-padded to `width` (String(format:) is slow on the
     /// hot path: several timestamps per file).
+    /// The digits are written in place, most significant first: a scratch array for them
+    /// was a heap allocation per call.
     static func digits(_ value: Int, _ width: Int, _ out: inout [UInt8]) {
         var v = value
         if v < 0 { out.append(0x2D); v = -v }
-        var buffer: [UInt8] = []
-        repeat {
-            buffer.append(UInt8(0x30 + v % 10))
-            v /= 10
-        } while v > 0
-        if buffer.count < width { out.append(contentsOf: repeatElement(0x30, count: width - buffer.count)) }
-        out.append(contentsOf: buffer.reversed())
+        var count = 1
+        var scale = 1
+        while v / scale >= 10 { scale *= 10; count += 1 }
+        if count < width { out.append(contentsOf: repeatElement(0x30, count: width - count)) }
+        while scale > 0 {
+            out.append(UInt8(0x30 + (v / scale) % 10))
+            scale /= 10
+        }
     }
 
     /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
