@@ -166,11 +166,12 @@ final class SpoolConfigurationTests: XCTestCase {
             var c = SpoolConfiguration()
             c.folders.archive = archive
             let spool = Spool(root: "/srv/spool/", configuration: c)
-            XCTAssertEqual(spool.archiveRelative(day: "2026-11-27"), spool.archiveFolder(day: "2026-11-27").relative, archive)
+            let folder = spool.archiveFolder(day: "2026-11-27")
+            XCTAssertEqual(folder.relative, spool.relative(folder.path), archive)
         }
         var c = SpoolConfiguration()
         c.folders.archive = "old/archive"
-        XCTAssertEqual(Spool(root: "/srv/spool", configuration: c).archiveRelative(day: "2026-11-27"), "old/archive/2026-11-27")
+        XCTAssertEqual(Spool(root: "/srv/spool", configuration: c).archiveFolder(day: "2026-11-27").relative, "old/archive/2026-11-27")
     }
 }
 

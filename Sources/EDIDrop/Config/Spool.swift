@@ -111,17 +111,12 @@ public struct Spool: Sendable {
     }
 
     /// The archive's folder for one day (`archive/2026-11-28`): as the ledger names it, and its path.
+    /// The ledger's name is built from the archive's own, not by taking the root off the
+    /// path again: every accepted file is named this way, on the thread that commits.
     public func archiveFolder(day: String) -> (relative: String, path: String) {
         let path = FileSystem.join(archive, day)
-        return (relative(path), path)
-    }
-
-    /// `archiveFolder(day:).relative`, without building the absolute path and taking the
-    /// root off it again: the ledger names every accepted file's folder this way, on the
-    /// thread that commits.
-    public func archiveRelative(day: String) -> String {
-        // An archive outside the spool (or the spool itself) has an absolute name here.
-        archiveRelative.hasPrefix("/") ? archiveFolder(day: day).relative : archiveRelative + "/" + day
+        // An archive outside the spool (or the spool itself) has an absolute name.
+        return (archiveRelative.hasPrefix("/") ? relative(path) : archiveRelative + "/" + day, path)
     }
 
     /// A path relative to the spool root when it lies inside it, for the ledger and reports.

@@ -530,7 +530,7 @@ public struct Processor {
         record.processedAt = now
         do {
             record.state = .accepted
-            record.destDir = spool.archiveRelative(day: Timestamp.localDay(clock.now()))
+            record.destDir = spool.archiveFolder(day: Timestamp.localDay(clock.now())).relative
             // The name the original keeps if accepted, when it is free now: the row holds it
             // from the start, and the outcome update leaves the destination index alone (a
             // placeholder replaced at the end cost a delete and an insert in that index, and
