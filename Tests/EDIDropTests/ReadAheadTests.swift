@@ -35,8 +35,8 @@ final class ReadAheadTests: XCTestCase {
 
     static let header = "order_id;order_date;customer_name;email;phone;street;city;postcode;country;carrier;pickup_point;cod_amount;currency;sku;ean;quantity;unit_price;product_name;notes\n"
 
-    static func row(_ id: String, quantity: String = "1", postcode: String = "31-147", sku: String = "SKU-1") -> String {
-        "\(id);2026-11-20;Anna Kowalska;anna@example.pl;;ul. Długa 5;Kraków;\(postcode);PL;inpost;KRA01M;0;PLN;\(sku);;\(quantity);19,99;Kubek;\n"
+    static func row(_ id: String, date: String = "2026-11-20", quantity: String = "1", postcode: String = "31-147", sku: String = "SKU-1") -> String {
+        "\(id);\(date);Anna Kowalska;anna@example.pl;;ul. Długa 5;Kraków;\(postcode);PL;inpost;KRA01M;0;PLN;\(sku);;\(quantity);19,99;Kubek;\n"
     }
 
     /// Two thousand orders, some with two rows, one whose second row comes much later (a
@@ -63,6 +63,22 @@ final class ReadAheadTests: XCTestCase {
                 XCTAssertTrue(inLine.outbox.contains { $0.hasPrefix("ORDER_RA-5.xml ") && $0.contains("SKU-LATE") }, "the late row is merged")
             }
         }
+    }
+
+    /// Rendering runs on the reading thread for a big file: a UBL order without a date takes
+    /// the day the file was received, the same day as when the ledger's thread renders it.
+    func testUBLOrdersWithoutADateTheSameEitherWay() throws {
+        var configuration = SpoolConfiguration()
+        configuration.outbox.format = .ubl
+        var text = Self.header
+        for i in 0..<300 { text += Self.row("RD-\(i)", date: i % 2 == 0 ? "" : "2026-11-20") }
+        let inLine = try process(text, name: "d.csv", readAhead: false, configuration: configuration)
+        let ahead = try process(text, name: "d.csv", readAhead: true, configuration: configuration)
+        XCTAssertEqual(ahead, inLine)
+        XCTAssertEqual(inLine.documents, 300)
+        let day = Timestamp.localDay(FixtureClock().now())
+        let undated = try XCTUnwrap(ahead.outbox.first { $0.hasPrefix("ORDER_RD-0.xml ") })
+        XCTAssertTrue(undated.contains("<cbc:IssueDate>\(day)</cbc:IssueDate>"), undated)
     }
 
     func testCSVRecordPolicyTheSameEitherWay() throws {

@@ -390,16 +390,18 @@ public struct Processor {
                 skipped = s
             case .reader(let reader) where size >= readAheadBytes:
                 // A big file: reading, checking and rendering run on a second thread
-                // while this one writes the ledger.
+                // while this one writes the ledger. The warehouse file and the order's JSON
+                // are rendered there too: left to the ledger's thread, they kept it busy all
+                // the time while the reader waited (a 100 000-line CSV: 100% against 47%);
+                // moved, the first order file came 13% sooner (medians of six alternating runs).
                 let box = ReaderBox(reader)
                 // Handed over 64 at a time: one wake-up per order cost more than it saved.
-                let ahead = ReadAhead<PreparedDocument>(capacity: 8) { [validator] ahead in
+                let ahead = ReadAhead<PreparedDocument>(capacity: 8) { [validator, outboxFormat, day] ahead in
                     var seen = 0
                     var chunk: [PreparedOrder] = []
                     chunk.reserveCapacity(64)
                     while let draft = box.reader.next() {
-                        // Rendering is left to the ledger side, which has less to do.
-                        chunk.append(Self.prepare(draft, reader: box.reader, seen: &seen, validator: validator, render: nil))
+                        chunk.append(Self.prepare(draft, reader: box.reader, seen: &seen, validator: validator, render: (outboxFormat, day)))
                         if chunk.count == 64 {
                             if !ahead.put(.orders(chunk)) { return }
                             chunk.removeAll(keepingCapacity: true)
