@@ -266,6 +266,35 @@ final class DeliveryTests: XCTestCase {
         XCTAssertEqual(sent, count)
     }
 
+    /// Counts the commits of transactions that changed the outbox table.
+    private final class OutboxCommits: TransactionObserver, @unchecked Sendable {
+        var count = 0
+        private var changed = false
+        func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { eventKind.tableName == "outbox" }
+        func databaseDidChange(with event: DatabaseEvent) { changed = true }
+        func databaseDidCommit(_ db: Database) {
+            if changed { count += 1 }
+            changed = false
+        }
+        func databaseDidRollback(_ db: Database) { changed = false }
+    }
+
+    /// Each page's `delivering` mark shares its transaction with the page before's
+    /// `delivered` mark: one synced commit a page and one to end, not two a page.
+    func testAPageIsMarkedInTheTransactionThatRecordsThePageBefore() throws {
+        let s = try Fixture.SpoolSetup()
+        let pages = 3
+        let count = (pages - 1) * Deliverer.batchSize + 52
+        try insertMessages(s, states: (1...count).map { ("ORDER_R-\($0).xml", "pending") })
+        let commits = OutboxCommits()
+        try s.ledger.write { db in db.add(transactionObserver: commits, extent: .databaseLifetime) }
+        let summary = try s.engine.deliverer.deliverDue()
+        XCTAssertEqual(summary.delivered, count)
+        XCTAssertEqual(commits.count, pages + 1)
+        XCTAssertEqual(Set(try outboxRows(s.ledger).map(\.state)), [.delivered])
+        XCTAssertEqual(Fixture.names(in: s.spool.outbox).count, count, "every message once, no temp file left")
+    }
+
     /// A page fails in its folder while the next one was already written ahead: the next
     /// page's messages stay pending, untouched by the failure, and their temp files go.
     func testAFailureInAPageLeavesThePageWrittenAheadPendingWithoutTempFiles() throws {

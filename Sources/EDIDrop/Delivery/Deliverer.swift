@@ -57,6 +57,8 @@ public struct Deliverer {
             var ahead: ReadAhead<Result<WrittenPage, Error>>?
             // The first page, when `startDelivering` took it and handed the batch back here.
             var taken: WrittenPage?
+            // The last page's batches, renamed, waiting to be marked `delivered`.
+            var unrecorded: [RenamedBatch] = []
             if state == .pending, let first = firstPage {
                 switch first.source {
                 case .ahead(let pending): ahead = pending
@@ -102,20 +104,59 @@ public struct Deliverer {
                         try recordFailure(message, error)
                     }
                 }
-                for batch in written.batches {
-                    guard !failedFolders.contains(batch.target) else {
-                        // Written ahead before its folder failed: the messages stay pending, and
-                        // their temp files go, as a retry writes them again.
-                        Self.removeTemps(batch)
-                        continue
-                    }
-                    try markDelivering(batch)
-                    if try record(rename(batch), in: &summary) { failedFolders.insert(batch.target) }
+                let live = written.batches.filter { batch in
+                    guard failedFolders.contains(batch.target) else { return true }
+                    // Written ahead before its folder failed: the messages stay pending, and
+                    // their temp files go, as a retry writes them again.
+                    Self.removeTemps(batch)
+                    return false
+                }
+                // The page before's renames recorded and this page marked, in one synced
+                // commit instead of two (see `recordAndMark`).
+                try recordAndMark(unrecorded, marking: live, into: &summary)
+                unrecorded = []
+                for batch in live {
+                    let renamed = try rename(batch)
+                    if renamed.failure != nil { failedFolders.insert(batch.target) }
+                    unrecorded.append(renamed)
                 }
                 if written.page.count < Self.batchSize { break }
             }
+            try recordAndMark(unrecorded, marking: [], into: &summary)
         }
         return summary
+    }
+
+    /// One transaction for a page of a big delivery: the batches of the page before, renamed
+    /// and their folders fsynced, marked `delivered` (their failures recorded), and this
+    /// page's batches, their temp files durable, marked `delivering`. Each message passes
+    /// through the same states in the same order as with a transaction for each step; a
+    /// renamed message only waits longer in `delivering`, which a crash leaves for recovery
+    /// as it would any renamed message. A file of 33 334 orders has 33 pages, and a synced
+    /// commit cost about 10 ms on the VM where this was measured, while temp files were being
+    /// made durable in the same file system.
+    ///
+    /// `alsoRecording`: written in the same transaction, between the two (`step`'s archive
+    /// record).
+    private func recordAndMark(_ renamed: [RenamedBatch], alsoRecording other: ((Database) throws -> Void)? = nil,
+                               marking batches: [WrittenBatch], into summary: inout Summary) throws {
+        let marking = batches.filter { !$0.written.isEmpty }
+        guard !renamed.isEmpty || !marking.isEmpty || other != nil else { return }
+        for batch in marking { for _ in batch.written { crash.reached(.afterTempWrite) } }
+        var delays: [Int64: Double] = [:]
+        do {
+            try ledger.write { db in
+                delays = try record(renamed, in: db)
+                try other?(db)
+                for batch in marking { try markDelivering(batch, in: db) }
+            }
+        } catch {
+            // Not marked: these messages stay pending, and their temp files go.
+            marking.forEach(Self.removeTemps)
+            throw error
+        }
+        recorded(renamed, retryIn: delays, into: &summary)
+        if !marking.isEmpty { crash.reached(.afterMarkDelivering) }
     }
 
     /// Up to `batchSize` undelivered messages in `state` after id `after`, in id order.
@@ -307,24 +348,9 @@ public struct Deliverer {
             // Nil only if the thread was stopped, which only `abandon` does: nothing to record.
             renamed = try renames.renaming.take()?.get() ?? []
         }
-        let marking = next?.batches.filter { !$0.written.isEmpty } ?? []
-        for batch in marking { for _ in batch.written { crash.reached(.afterTempWrite) } }
-        var delays: [Int64: Double] = [:]
-        do {
-            try ledger.write { db in
-                delays = try record(renamed, in: db)
-                try other?(db)
-                for batch in marking { try markDelivering(batch, in: db) }
-            }
-        } catch {
-            // Not marked: the next batch's messages stay pending, and their temp files go.
-            next?.discard()
-            throw error
-        }
         var summary = Summary()
-        recorded(renamed, retryIn: delays, into: &summary)
+        try recordAndMark(renamed, alsoRecording: other, marking: next?.batches ?? [], into: &summary)
         guard let next, !next.batches.isEmpty else { return (summary, nil) }
-        if !marking.isEmpty { crash.reached(.afterMarkDelivering) }
         let done = DispatchGroup()
         done.enter()
         let deliverer = self, batches = next.batches
@@ -407,15 +433,9 @@ public struct Deliverer {
         return WrittenBatch(target: target, folder: folder, written: written, failure: failure)
     }
 
-    /// The rest of the batch protocol, in three steps that `startDelivering` runs on two
-    /// threads: `markDelivering`, `rename` (with the folder's fsync), `record`.
-    private func markDelivering(_ batch: WrittenBatch) throws {
-        guard !batch.written.isEmpty else { return }
-        for _ in batch.written { crash.reached(.afterTempWrite) }
-        try ledger.write { db in try markDelivering(batch, in: db) }
-        crash.reached(.afterMarkDelivering)
-    }
-
+    /// The rest of the batch protocol, in three steps on one or two threads: `markDelivering`
+    /// and `record` in the caller's transactions (`recordAndMark`), `rename` (with the
+    /// folder's fsync) between them.
     private func markDelivering(_ batch: WrittenBatch, in db: Database) throws {
         guard !batch.written.isEmpty else { return }
         try db.cachedStatement(sql: "UPDATE outbox SET state = 'delivering' WHERE id IN (SELECT value FROM json_each(?))")
@@ -447,14 +467,6 @@ public struct Deliverer {
             try FileSystem.syncDirectory(batch.folder)
         }
         return RenamedBatch(renamed: renamed, failure: failure)
-    }
-
-    /// Marks a renamed batch `delivered` and records its failure, in one transaction; true
-    /// if there was a failure.
-    private func record(_ batch: RenamedBatch, in summary: inout Summary) throws -> Bool {
-        let delays = try ledger.write { db in try record([batch], in: db) }
-        recorded([batch], retryIn: delays, into: &summary)
-        return batch.failure != nil
     }
 
     /// In the caller's transaction: each batch's renamed messages marked `delivered`, its
