@@ -128,6 +128,27 @@ final class WarehouseOrderFileXMLTests: XCTestCase {
         XCTAssertEqual(parsed.texts, [order.notes!])
     }
 
+    /// The outbox keeps bytes, rendered straight into them for the default format: the
+    /// same bytes as the text, in every format, escapes and all.
+    func testTheOutboxBytesAreTheTextInEveryFormat() {
+        let plain = Order(id: "S-1", date: nil, customer: .init(name: "Jan", email: nil, phone: nil),
+                          shipTo: .init(street: "Polna 1", city: "Łódź", postcode: "90-001", country: "PL"),
+                          carrier: nil, pickupPoint: nil, cod: nil, currency: "EUR", notes: nil,
+                          lines: [.init(sku: "X", ean: nil, quantity: 1, unitPrice: nil, name: nil)])
+        for order in [awkwardOrder(), plain] {
+            for format in [SpoolConfiguration.OutboxFormat.edidropXML, .ubl, .csv] {
+                let text = WarehouseOrderFile.content(for: order, format: format, receivedOn: "2026-11-27")
+                let bytes = WarehouseOrderFile.contentData(for: order, format: format, receivedOn: "2026-11-27")
+                XCTAssertEqual(bytes, Data(text.utf8), "\(format) of \(order.id)")
+            }
+        }
+        let bytes = WarehouseOrderFile.contentData(for: awkwardOrder(), format: .edidropXML, receivedOn: "2026-11-27")
+        let parsed = parse(String(decoding: bytes, as: UTF8.self))
+        XCTAssertEqual(parsed.problems, [])
+        XCTAssertEqual(parsed.starts.first { $0.localName == "customer" }.map(attributes)?["name"], "Zażółć \"gęślą\" <jaźń> & Co")
+        XCTAssertEqual(parsed.texts, [awkwardOrder().notes!])
+    }
+
     func testOptionalPartsAreLeftOut() {
         let order = Order(id: "S-1", date: nil, customer: .init(name: "Jan", email: nil, phone: nil),
                           shipTo: .init(street: "Polna 1", city: "Łódź", postcode: "90-001", country: "PL"),

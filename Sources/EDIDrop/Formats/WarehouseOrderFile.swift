@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// The file the warehouse receives for one order, in the format `[outbox] format` names:
 /// `ORDER_<id>.xml` in the canonical orders XML with exactly one `order` (the default),
@@ -18,6 +19,15 @@ public enum WarehouseOrderFile {
         case .edidropXML: return xml(for: order)
         case .ubl: return ubl(for: order, receivedOn: receivedOn)
         case .csv: return csv(for: order)
+        }
+    }
+
+    /// `content(for:format:receivedOn:)` as the bytes the outbox keeps; the default format
+    /// is rendered straight into them.
+    public static func contentData(for order: Order, format: SpoolConfiguration.OutboxFormat, receivedOn: String) -> Data {
+        switch format {
+        case .edidropXML: return xmlText(for: order).output.data
+        case .ubl, .csv: return Data(content(for: order, format: format, receivedOn: receivedOn).utf8)
         }
     }
 
@@ -61,10 +71,13 @@ public enum WarehouseOrderFile {
     /// The canonical XML of one order: UTF-8, values escaped, dates ISO 8601, money with
     /// two decimals, quantities whole numbers.
     public static func xml(for order: Order) -> String {
+        xmlText(for: order).output.string
+    }
+
+    private static func xmlText(for order: Order) -> XMLText {
         // Attributes are appended one by one (no dictionary per element): this runs once
         // per order, a million times for a big file.
-        var x = XMLText()
-        x.output.reserveCapacity(640)
+        var x = XMLText(capacity: 640)
         x.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
         x.raw("<orders xmlns=\"urn:edidrop:orders:1\">\n")
         x.raw("  <order")
@@ -105,7 +118,7 @@ public enum WarehouseOrderFile {
             x.raw("/>\n")
         }
         x.raw("  </order>\n</orders>\n")
-        return x.output
+        return x
     }
 }
 
@@ -124,7 +137,7 @@ extension WarehouseOrderFile {
     /// details, so it is written empty. `cbc:IssueDate` is required too: an order that came
     /// without a date gets the day edidrop received it (`receivedOn`).
     public static func ubl(for order: Order, receivedOn: String) -> String {
-        var x = XMLText()
+        var x = XMLText(capacity: 2048)
         func element(_ indent: Int, _ name: String, _ value: String?, _ attributes: [(String, String)] = []) {
             guard let value else { return }
             x.raw(String(repeating: "  ", count: indent) + "<" + name)
@@ -220,7 +233,7 @@ extension WarehouseOrderFile {
             close(1, "cac:OrderLine")
         }
         x.raw("</Order>\n")
-        return x.output
+        return x.output.string
     }
 
     /// "2026-11-27T10:15:00+01:00" -> ("2026-11-27", "10:15:00+01:00"), as UBL's separate
@@ -253,28 +266,22 @@ extension WarehouseOrderFile {
 /// attributes are written as character references, since a parser would otherwise
 /// normalise them to spaces and change the value.
 struct XMLText {
-    var output = ""
+    var output: UTF8Output
 
-    mutating func raw(_ s: String) { output += s }
-
-    mutating func open(_ tag: String, _ attributes: [String: String?], order: [String]) {
-        output += tag
-        for key in order {
-            guard let value = attributes[key] ?? nil else { continue }
-            output += " \(key)=\""
-            escape(value, attribute: true)
-            output += "\""
-        }
+    init(capacity: Int) {
+        output = UTF8Output(capacity: capacity)
     }
+
+    mutating func raw(_ s: String) { output.append(s) }
 
     /// ` name="value"`, or nothing when the value is absent.
     mutating func attribute(_ name: String, _ value: String?) {
         guard let value else { return }
-        output += " "
-        output += name
-        output += "=\""
+        output.append(" ")
+        output.append(name)
+        output.append("=\"")
         escape(value, attribute: true)
-        output += "\""
+        output.append("\"")
     }
 
     mutating func text(_ s: String) { escape(s, attribute: false) }
@@ -284,19 +291,19 @@ struct XMLText {
     private mutating func escape(_ s: String, attribute: Bool) {
         // Most values have nothing to escape: copy them whole.
         if !s.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
-            output += s
+            output.append(s)
             return
         }
         for scalar in s.unicodeScalars {
             switch scalar {
-            case "&": output += "&amp;"
-            case "<": output += "&lt;"
-            case ">": output += "&gt;"
-            case "\"" where attribute: output += "&quot;"
-            case "\t" where attribute: output += "&#9;"
-            case "\n" where attribute: output += "&#10;"
-            case "\r": output += "&#13;"
-            default: output.unicodeScalars.append(scalar)
+            case "&": output.append("&amp;")
+            case "<": output.append("&lt;")
+            case ">": output.append("&gt;")
+            case "\"" where attribute: output.append("&quot;")
+            case "\t" where attribute: output.append("&#9;")
+            case "\n" where attribute: output.append("&#10;")
+            case "\r": output.append("&#13;")
+            default: output.append(scalar)
             }
         }
     }

@@ -769,7 +769,7 @@ public struct Processor {
     }
 
     static func warehouseFile(_ order: Order, format: SpoolConfiguration.OutboxFormat, day: String) -> Data {
-        Data(WarehouseOrderFile.content(for: order, format: format, receivedOn: day).utf8)
+        WarehouseOrderFile.contentData(for: order, format: format, receivedOn: day)
     }
 
     /// A file's first event: where it was received.
